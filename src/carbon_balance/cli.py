@@ -1,0 +1,207 @@
+"""The ``carbon-balance`` command line: a thin layer over the Python API.
+
+Each command parses its arguments, calls one API function and maps
+:class:`~carbon_balance.errors.CarbonBalanceError` to one clear message and exit status 2
+(with the traceback only under ``--debug``). Heavy imports happen inside the commands so
+that ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import CarbonBalanceError
+
+app = typer.Typer(
+    name="carbon-balance",
+    help="CASA NEP, carbon budgets, carbon balance indicators and zones for cities and regions "
+    "(method of Fan et al. 2024, Land 13:297).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+emissions_app = typer.Typer(help="Emission inventories: backtest the gap-filling methods.",
+                            no_args_is_help=True)
+app.add_typer(emissions_app, name="emissions")
+
+err_console = Console(stderr=True)
+console = Console()
+_state = {"debug": False}
+
+STUDY = typer.Argument(..., help="The study file (TOML).", show_default=False)
+OUT = typer.Option(..., "--out", "-o", help="Output folder (written atomically).")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"carbon-balance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
+    for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def validate(study: Path = STUDY) -> None:
+    """Check everything a run would need, without computing; list every problem at once."""
+    from .validate import validate_study, print_problems
+
+    problems = validate_study(study)
+    print_problems(problems, err_console)
+    if any(p.fatal for p in problems):
+        raise typer.Exit(2)
+    console.print(f"[green]OK[/green] {study}: no fatal problems")
+
+
+@app.command()
+def nep(
+    study: Path = STUDY,
+    out: Path = OUT,
+    monthly: bool = typer.Option(False, "--monthly", help="Also write monthly NPP, Rh and NEP."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Start a local dask.distributed "
+                                          "cluster with N workers."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing "
+                                            "dask.distributed scheduler."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
+    from .grid.pipeline import run_nep
+
+    run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
+            overwrite=overwrite)
+    console.print(f"[green]done[/green]: {out}")
+
+
+@app.command()
+def run(
+    study: Path = STUDY,
+    out: Path = OUT,
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local dask cluster size."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing scheduler address."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also write figures and report.html."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """The whole study: grids, carbon sequestration, emissions, indicators, zones, report."""
+    from .pipeline import run_study
+
+    run_study(study, out, workers=workers, scheduler=scheduler, report=report,
+              overwrite=overwrite)
+    console.print(f"[green]done[/green]: {out}")
+
+
+@app.command()
+def zoning(
+    table: Path = typer.Argument(..., help="CSV with unit_id, year, ce, cs, gdp "
+                                 "[, area_km2, group] (ce and cs in the same carbon units)."),
+    out: Path = OUT,
+    ecc_threshold: float = typer.Option(1.0, help="ECC threshold ('high' is strictly greater)."),
+    esc_threshold: float = typer.Option(1.0, help="ESC threshold ('high' is strictly greater)."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Zone a table you already have: adds cb, cbi, ecc, esc, budget_state and zone."""
+    from .balance import zone_table_file
+
+    zone_table_file(table, out, ecc_threshold=ecc_threshold, esc_threshold=esc_threshold,
+                    overwrite=overwrite)
+    console.print(f"[green]done[/green]: {out}")
+
+
+@emissions_app.command("backtest")
+def emissions_backtest(
+    study: Path = STUDY,
+    holdout: int = typer.Option(3, "--holdout", min=1, help="Years held out at the end."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the table (CSV)."),
+) -> None:
+    """Error of each gap-filling method when forecasting the last HOLDOUT years that exist."""
+    from .accounting.emissions import backtest_study
+
+    table = backtest_study(study, holdout=holdout, out=out)
+    console.print(table.to_string(index=False))
+
+
+@app.command()
+def report(folder: Path = typer.Argument(..., help="An output folder of `run` or `demo`.")) -> None:
+    """Rebuild the figures and report.html of an output folder."""
+    from .report import build_report
+
+    path = build_report(folder)
+    console.print(f"[green]report[/green]: {path}")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+    overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite",
+                                   help="Replace an earlier demo output."),
+) -> None:
+    """Run the whole method on the built-in MRYRUA demo (31 cities, 2005-2020), offline."""
+    from .demo import run_demo
+
+    path = run_demo(out, overwrite=overwrite)
+    console.print(f"[green]demo done[/green]: open {path / 'report.html'}")
+
+
+@app.command()
+def uncertainty(
+    study: Path = STUDY,
+    out: Path = OUT,
+    draws: Optional[int] = typer.Option(None, "--draws", help="Monte Carlo draws (default: study file)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: study file)."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """How sure is each zone? Monte Carlo over the uncertain parameters, and sensitivity."""
+    from .analysis.uncertainty import run_uncertainty
+
+    run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
+    console.print(f"[green]done[/green]: {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning input errors into exit status 2 without a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except CarbonBalanceError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no output folder was completed", markup=False)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors arrive as click exceptions
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,118 @@
+"""The output folder: its layout, atomic commit and manifest.
+
+A run never writes into ``DIR`` directly. It writes into a temporary sibling folder
+``.DIR.partial-<pid>`` and renames it to ``DIR`` only when everything, the manifest last,
+has been written. An interrupted run (Ctrl-C, kill -9, a crash) therefore leaves at most
+a ``.partial`` folder, never a ``DIR`` that looks complete. An existing ``DIR`` is replaced
+only with ``overwrite=True``.
+
+Layout of a complete output folder::
+
+    DIR/manifest.json          tool version, command, parameters, sha256 of every input
+    DIR/run.log                the log of the run
+    DIR/grids/{year}/npp.tif   annual grids (nep command)
+    DIR/tables/*.csv           per-unit, group and region tables (run command)
+    DIR/units.gpkg             polygons with indicators, one layer per year
+    DIR/figures/*.png          figures
+    DIR/report.html            the self-contained report
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .errors import OutputExistsError
+
+MANIFEST = "manifest.json"
+LOG = "run.log"
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in 1 MiB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_can_write(out: str | Path, overwrite: bool) -> Path:
+    """Refuse early (before any computing) when ``out`` exists and may not be replaced."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise OutputExistsError("the output folder already exists", file=out,
+                                fix="choose another --out folder, or pass --overwrite to replace it")
+    return out
+
+
+def write_manifest(folder: Path, *, command: str, parameters: dict,
+                   inputs: Iterable[str | Path] = (), outputs_note: str = "") -> Path:
+    """Write ``manifest.json``: version, command, parameters, input hashes, output list.
+
+    The run time is recorded, but kept out of the tables so that identical inputs give
+    byte-identical tables.
+    """
+    files = sorted({str(Path(p).resolve()) for p in inputs})
+    manifest = {
+        "tool": "carbon-balance",
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "command": command,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameters": parameters,
+        "inputs": [{"path": p, "sha256": file_sha256(p), "bytes": os.path.getsize(p)}
+                   for p in files if os.path.isfile(p)],
+        "outputs": sorted(str(p.relative_to(folder)).replace(os.sep, "/")
+                          for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST),
+        "note": outputs_note,
+    }
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder to write into; move it to ``out`` only on success.
+
+    On any exception the temporary folder is removed and ``out`` is left as it was. The
+    caller writes the manifest last (see :func:`write_manifest`).
+    """
+    out = Path(out).resolve()
+    check_can_write(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    handler = logging.FileHandler(tmp / LOG, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("carbon_balance")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield tmp
+    except BaseException:
+        root.removeHandler(handler)
+        handler.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    root.removeHandler(handler)
+    handler.close()
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)

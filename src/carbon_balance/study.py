@@ -1,0 +1,272 @@
+"""The study file: one TOML file that says what to compute, from which inputs, and how.
+
+Paths in the file are relative to the file itself. The schema below is the single
+source of truth for validation, the ``docs/study-file.md`` reference and the help text.
+A minimal study (see ``docs/study-file.md`` for every key)::
+
+    [study]
+    name = "MRYRUA"
+    years = [2005, 2010, 2015, 2020]
+
+    [inputs.ndvi]
+    path = "ndvi/ndvi_{year}.tif"        # one 12-band file per year
+    scale = 0.0001
+    [inputs.temperature]
+    path = "climate/tmp_{year}.tif"
+    units = "degC"
+    ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import Problem, ProblemsError, StudyError
+
+#: Units accepted for each climate input, with the factor (and offset) to the model's
+#: units. Radiation in "W/m2" is a monthly mean flux and is converted with the days of
+#: the month (METHOD.md section 1), so it is handled in ``grid.units``.
+TEMPERATURE_UNITS = ("degC", "0.1 degC", "K")
+PRECIPITATION_UNITS = ("mm/month", "0.1 mm/month")
+RADIATION_UNITS = ("MJ/m2/month", "W/m2", "kWh/m2/month")
+VEGETATION_CLASSES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudySection(_Section):
+    name: str = Field(description="Name of the study, used in titles and the report.")
+    years: list[int] = Field(min_length=1, description="Study years, ascending.")
+    description: str = Field("", description="Free text shown in the report.")
+    generated_inputs: bool = Field(
+        False, description="True when some inputs are generated (synthetic), not observed; "
+        "every figure and page then says so.")
+    generated_note: str = Field("", description="What is generated, shown with the label.")
+
+    @field_validator("years")
+    @classmethod
+    def _years_sorted(cls, v: list[int]) -> list[int]:
+        if sorted(set(v)) != list(v):
+            raise ValueError("years must be unique and ascending, e.g. [2005, 2010, 2015, 2020]")
+        if any(y < 1900 or y > 2100 for y in v):
+            raise ValueError("years must be four-digit calendar years between 1900 and 2100")
+        return v
+
+
+class RasterInput(_Section):
+    path: str = Field(description="File path pattern relative to the study file; may use "
+                      "{year} and {month:02d}. One 12-band (or 12-step NetCDF) file per year, "
+                      "or one file per month.")
+    scale: float = Field(1.0, description="value = raw * scale + offset")
+    offset: float = Field(0.0, description="value = raw * scale + offset")
+    nodata: float | None = Field(None, description="Raw nodata value; default: the file's own.")
+    units: str | None = Field(None, description="Declared units of the (scaled) values.")
+    variable: str | None = Field(None, description="NetCDF variable name (default: the only one).")
+    resampling: str | None = Field(None, description="Resampling onto the study grid: bilinear, "
+                                   "average, nearest or mode (default: bilinear for continuous "
+                                   "fields, mode for classes).")
+    classes: str | None = Field(None, description="Vegetation only: class table (casa, cas-lucc, "
+                                "modis-igbp, esa-worldcover, clcd) or a CSV path.")
+
+
+class Inputs(_Section):
+    ndvi: RasterInput
+    temperature: RasterInput
+    precipitation: RasterInput
+    radiation: RasterInput
+    vegetation: RasterInput
+
+    @model_validator(mode="after")
+    def _units(self) -> "Inputs":
+        checks = [("temperature", TEMPERATURE_UNITS, "degC"),
+                  ("precipitation", PRECIPITATION_UNITS, "mm/month"),
+                  ("radiation", RADIATION_UNITS, "MJ/m2/month")]
+        for name, allowed, default in checks:
+            units = getattr(self, name).units
+            if units is not None and units not in allowed:
+                raise ValueError(f"inputs.{name}.units = {units!r} is not one of {allowed}")
+        classes = self.vegetation.classes
+        if classes is None:
+            raise ValueError("inputs.vegetation.classes is required: one of "
+                             f"{VEGETATION_CLASSES} or the path of a class table CSV")
+        return self
+
+
+class CasaSection(_Section):
+    ndvi_bounds: Literal["percentile", "table"] = Field(
+        "percentile", description="Per-class NDVI bounds: 5th/95th percentiles of the study's "
+        "valid NDVI (the paper's), or the Zhu et al. table.")
+    lower_percentile: float = Field(5.0, ge=0, le=100)
+    upper_percentile: float = Field(95.0, ge=0, le=100)
+    rn_coefficient: float = Field(0.598, gt=0, description="Zhou & Zhang (1995) Rn coefficient.")
+    rh_coefficient: float = Field(0.0913, gt=0, description="Pei et al. (2009) Rh exponent (per degC).")
+
+
+class GridSection(_Section):
+    crs: str | None = Field(None, description="CRS of the study grid (default: the NDVI grid's).")
+    resolution: float | None = Field(None, gt=0, description="Cell size in CRS units.")
+    bounds: tuple[float, float, float, float] | None = Field(
+        None, description="xmin, ymin, xmax, ymax in the grid CRS (default: the NDVI extent).")
+    chunk_size: int = Field(1024, ge=16, description="Chunk edge in pixels for dask.")
+
+
+class UnitsSection(_Section):
+    path: str = Field(description="Polygons: GeoPackage, Shapefile or GeoJSON.")
+    id: str = Field(description="Column with a unique id per unit.")
+    name: str = Field(description="Column with the unit's display name.")
+    group: str | None = Field(None, description="Optional column grouping units (e.g. agglomerations).")
+    layer: str | None = Field(None, description="Layer of a multi-layer GeoPackage.")
+
+
+class TableSection(_Section):
+    path: str = Field(description="CSV or XLSX table.")
+    format: Literal["ceads-county", "wide", "long"] = "wide"
+    id: str = Field("unit_id", description="Column with the unit id (for ceads-county, the "
+                    "column with the city code the counties are summed to).")
+    year: str = Field("year", description="long format: the year column.")
+    value: str = Field("value", description="long format: the value column.")
+    sheet: str | int | None = Field(None, description="XLSX sheet (default: the first).")
+    fill: Literal["arima", "naive", "drift", "ets", "best", "none"] | None = Field(
+        None, description="How study years missing from the table are estimated.")
+
+
+class EmissionsSection(TableSection):
+    units: Literal["Mt CO2", "t CO2", "t C"] = "Mt CO2"
+    fill: Literal["arima", "naive", "drift", "ets", "best", "none"] = "arima"
+
+
+class GdpSection(TableSection):
+    units: Literal["yuan", "1e4 yuan", "1e8 yuan"] = "1e8 yuan"
+    fill: Literal["arima", "none"] = "none"
+
+
+class ZoningSection(_Section):
+    basis: Literal["CO2", "C"] = "CO2"
+    ecc_threshold: float = 1.0
+    esc_threshold: float = 1.0
+
+
+class UncertaintySection(_Section):
+    """Ranges of the uncertain parameters (issue 7); uniform between the bounds."""
+
+    draws: int = Field(1000, ge=1)
+    seed: int = 20240297
+    eps_max_relative: float = Field(0.20, ge=0, lt=1, description="epsilon_max +/- this fraction.")
+    rn_coefficient: tuple[float, float] = (0.589, 0.598)
+    rh_coefficient: tuple[float, float] = (0.0912, 0.0913)
+    ndvi_bounds: list[Literal["percentile", "table"]] = ["percentile", "table"]
+    emissions_interval: bool = Field(True, description="Draw estimated emissions from their "
+                                     "95 % forecast interval.")
+
+
+class Study(_Section):
+    """A validated study file. ``root`` is the folder the relative paths start from."""
+
+    study: StudySection
+    inputs: Inputs | None = None
+    casa: CasaSection = CasaSection()
+    grid: GridSection = GridSection()
+    units: UnitsSection | None = None
+    emissions: EmissionsSection | None = None
+    gdp: GdpSection | None = None
+    zoning: ZoningSection = ZoningSection()
+    uncertainty: UncertaintySection = UncertaintySection()
+    root: Path = Field(Path("."), exclude=True)
+    source: Path | None = Field(None, exclude=True)
+
+    def resolve(self, relative: str | Path) -> Path:
+        """Absolute path of a path written in the study file."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.root / p).resolve()
+
+    def input_paths(self, name: str, year: int) -> list[Path]:
+        """The file(s) of input ``name`` for ``year``: one path, or 12 (one per month)."""
+        pattern = getattr(self.inputs, name).path
+        if "{month" in pattern:
+            return [self.resolve(pattern.format(year=year, month=m)) for m in range(1, 13)]
+        return [self.resolve(pattern.format(year=year))]
+
+
+_SECTION_KEYS: dict[str, Any] = {
+    "": Study, "study": StudySection, "casa": CasaSection, "grid": GridSection,
+    "units": UnitsSection, "emissions": EmissionsSection, "gdp": GdpSection,
+    "zoning": ZoningSection, "uncertainty": UncertaintySection, "inputs": Inputs,
+}
+
+
+def _valid_keys(loc: tuple) -> list[str]:
+    """Valid keys at the place a pydantic error points to (for 'did you mean')."""
+    model: Any = Study
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        for cand in getattr(ann, "__args__", (ann,)):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                model = cand
+                break
+        else:
+            return []
+    return [k for k in model.model_fields if k not in ("root", "source")]
+
+
+def problems_from_validation(exc: ValidationError, file: str) -> list[Problem]:
+    """Turn pydantic errors into :class:`Problem` items with a fix each."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or None
+        if err["type"] == "extra_forbidden":
+            valid = _valid_keys(loc)
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            fix = (f"did you mean '{close[0]}'?" if close else
+                   f"remove it; valid keys here are: {', '.join(valid)}")
+            problems.append(Problem(f"unknown key '{loc[-1]}'", file, key, fix))
+        elif err["type"] == "missing":
+            problems.append(Problem("required key is missing", file, key,
+                                    f"add '{loc[-1]}' (see docs/study-file.md)"))
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(Problem(msg, file, key, "correct the value (see docs/study-file.md)"))
+    return problems
+
+
+def parse_study(text: str, *, root: Path = Path("."), source: Path | None = None) -> Study:
+    """Parse and validate study-file text. Raises :class:`ProblemsError` listing every problem."""
+    file = str(source) if source else "<study>"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"TOML syntax error: {exc}", file=file,
+                         fix="correct the syntax at that line (strings need quotes, "
+                         "tables are written [section])") from None
+    try:
+        return Study(**data, root=root, source=source)
+    except ValidationError as exc:
+        raise ProblemsError(problems_from_validation(exc, file)) from None
+    except TypeError as exc:  # e.g. a top-level key that is not a table
+        raise StudyError(str(exc), file=file, fix="each section must be a [table]") from None
+
+
+def load_study(path: str | Path) -> Study:
+    """Read, parse and validate a study file; paths in it are relative to its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudyError("study file not found", file=path,
+                         fix="check the path; relative paths start from the current folder") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyError(f"cannot read the study file ({exc.__class__.__name__})", file=path,
+                         fix="save it as UTF-8 text and check its permissions") from None
+    return parse_study(text, root=path.resolve().parent, source=path)

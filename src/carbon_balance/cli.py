@@ -179,7 +179,7 @@ def uncertainty(
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning input errors into exit status 2 without a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except CarbonBalanceError as exc:
         if _state["debug"]:
             raise
@@ -188,19 +188,15 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted: no output folder was completed", markup=False)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors arrive as click exceptions
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # Usage errors (click's, vendored by typer) carry their own message and exit code.
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

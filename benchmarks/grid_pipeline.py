@@ -1,0 +1,225 @@
+"""Benchmark of ``carbon-balance nep`` against the I/O floor, on a generated study.
+
+Opt-in (not part of the test suite)::
+
+    python benchmarks/grid_pipeline.py --size 4096            # ratio target: (b)/(a) <= 2.5
+    python benchmarks/grid_pipeline.py --size 6000            # memory target: < 1.5 GiB
+
+In one run it
+
+1. generates a synthetic study (GENERATED data: smooth seasonal fields plus noise) of
+   ``--size`` x ``--size`` cells and ``--years`` years: NDVI int16 x 1e-4 (12 bands),
+   temperature int16 in 0.1 °C, precipitation float32 mm/month, radiation float32 W/m2
+   (monthly mean flux), and CAS-LUCC land cover (uint8), as tiled DEFLATE GeoTIFFs;
+2. (a) reads and decodes every input raster once, with as many threads as cores
+   (the I/O floor: no computation at all);
+3. (b) runs ``carbon-balance nep STUDY --out DIR`` in a subprocess, timed;
+4. (c) records the peak memory of (b): the peak of the summed RSS of the process tree
+   (sampled every 0.1 s with psutil) and the kernel's max RSS of any child
+   (``resource.getrusage(RUSAGE_CHILDREN)``).
+
+The generated files and outputs are deleted at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import psutil
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+STRIP = 512
+CODES = np.array([11, 12, 21, 22, 23, 31, 41, 51], np.uint8)   # CAS-LUCC codes
+
+STUDY = """\
+# GENERATED benchmark study (benchmarks/grid_pipeline.py): synthetic inputs
+[study]
+name = "generated benchmark {size}x{size}"
+years = {years}
+generated_inputs = true
+generated_note = "synthetic fields written by benchmarks/grid_pipeline.py"
+
+[inputs.ndvi]
+path = "ndvi_{{year}}.tif"
+scale = 0.0001
+[inputs.temperature]
+path = "tmp_{{year}}.tif"
+units = "0.1 degC"
+[inputs.precipitation]
+path = "pre_{{year}}.tif"
+units = "mm/month"
+[inputs.radiation]
+path = "sol_{{year}}.tif"
+units = "W/m2"
+[inputs.vegetation]
+path = "lc_{{year}}.tif"
+classes = "cas-lucc"
+
+[grid]
+chunk_size = {chunk}
+"""
+
+VARIABLES = {  # name: (dtype, nodata, predictor)
+    "ndvi": ("int16", -3000, 2), "tmp": ("int16", -32768, 2),
+    "pre": ("float32", None, 3), "sol": ("float32", None, 3), "lc": ("uint8", 255, 2),
+}
+
+
+def _fields(rows: slice, size: int, rng) -> dict[str, np.ndarray]:
+    """Generated monthly fields for the rows ``rows`` of a size x size grid."""
+    y = (np.arange(rows.start, rows.stop) / size)[:, None]
+    x = (np.arange(size) / size)[None, :]
+    base = (np.sin(2 * np.pi * 3 * x) * np.cos(2 * np.pi * 2 * y)).astype(np.float32)
+    season = np.sin((np.arange(12) - 3) / 12 * 2 * np.pi).astype(np.float32)[:, None, None]
+    shape = (12, rows.stop - rows.start, size)
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    ndvi = np.clip(0.45 + 0.25 * season + 0.15 * base + 0.03 * noise, -0.2, 0.95)
+    out = {
+        "ndvi": np.round(ndvi * 10000).astype(np.int16),
+        "tmp": np.round((15 + 12 * season + 4 * base + 0.5 * noise) * 10).astype(np.int16),
+        "pre": np.maximum(60 + 60 * season + 30 * base + 10 * noise, 0).astype(np.float32),
+        "sol": (160 + 70 * season + 15 * base + 3 * noise).astype(np.float32),
+    }
+    out["ndvi"][:, : max(1, size // 100), : max(1, size // 100)] = -3000   # a nodata corner
+    return out
+
+
+def generate(root: Path, size: int, years: list[int], chunk: int) -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    transform = from_origin(108.0, 33.0, 4.0 / size, 4.0 / size)
+    files = []
+    for i, year in enumerate(years):
+        rng = np.random.default_rng(year)
+        coarse = rng.choice(CODES, size=(-(-size // 64), -(-size // 64)))
+        dsts = {}
+        for name, (dtype, nodata, predictor) in VARIABLES.items():
+            path = root / f"{name}_{year}.tif"
+            files.append(path)
+            dsts[name] = rasterio.open(
+                path, "w", driver="GTiff", width=size, height=size,
+                count=1 if name == "lc" else 12, dtype=dtype, nodata=nodata, crs="EPSG:4326",
+                transform=transform, tiled=True, blockxsize=512, blockysize=512,
+                compress="deflate", predictor=predictor, interleave="band",
+                NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER")
+        for r0 in range(0, size, STRIP):
+            rows = slice(r0, min(size, r0 + STRIP))
+            win = Window(0, r0, size, rows.stop - r0)
+            for name, data in _fields(rows, size, rng).items():
+                dsts[name].write(data, window=win)
+            lc = np.kron(coarse[r0 // 64: -(-rows.stop // 64)], np.ones((64, 64), np.uint8))
+            dsts["lc"].write(lc[: rows.stop - r0, :size], 1, window=win)
+        for d in dsts.values():
+            d.close()
+    (root / "study.toml").write_text(STUDY.format(size=size, years=years, chunk=chunk))
+    return files
+
+
+def io_floor(files: list[Path], threads: int) -> float:
+    """Seconds to read and decode every band of every file once (1024-cell windows)."""
+    def read(job):
+        path, win = job
+        with rasterio.open(path) as src:
+            src.read(window=win)
+
+    jobs = []
+    for path in files:
+        with rasterio.open(path) as src:
+            h, w = src.height, src.width
+        jobs += [(path, Window(c, r, min(1024, w - c), min(1024, h - r)))
+                 for r in range(0, h, 1024) for c in range(0, w, 1024)]
+    t = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(read, jobs))
+    return time.perf_counter() - t
+
+
+def run_nep(study: Path, out: Path, extra: list[str]) -> tuple[float, float, float]:
+    """(seconds, peak summed RSS of the process tree [GiB], max child RSS [GiB])."""
+    peak = [0]
+    cmd = [sys.executable, "-m", "carbon_balance.cli", "-q", "nep", str(study), "--out",
+           str(out), *extra]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+
+    def sample():
+        while proc.poll() is None:
+            try:
+                procs = [ps] + ps.children(recursive=True)
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - t
+    watcher.join()
+    if proc.returncode:
+        raise SystemExit(f"carbon-balance nep failed ({proc.returncode}):\n{err[-3000:]}")
+    child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return elapsed, peak[0] / 2**30, child_max / 2**30
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=4096, help="grid edge [cells]")
+    ap.add_argument("--years", type=int, default=1)
+    ap.add_argument("--chunk", type=int, default=1024, help="[grid] chunk_size")
+    ap.add_argument("--workers", type=int, default=None, help="pass --workers N to nep")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the generated study (and reuse "
+                    "it on the next run with the same --workdir, --size and --years)")
+    args = ap.parse_args(argv)
+    years = [2001 + i for i in range(args.years)]
+    if args.keep:
+        root = (args.workdir or Path(tempfile.gettempdir())) / f"cb-bench-{args.size}-{args.years}"
+    else:
+        root = Path(tempfile.mkdtemp(prefix="cb-bench-", dir=args.workdir))
+    shutil.rmtree(root / "out", ignore_errors=True)
+    try:
+        t = time.perf_counter()
+        if (root / "study" / "study.toml").exists():
+            files = sorted(p for p in (root / "study").glob("*.tif"))
+            (root / "study" / "study.toml").write_text(
+                STUDY.format(size=args.size, years=years, chunk=args.chunk))
+        else:
+            files = generate(root / "study", args.size, years, args.chunk)
+        gen = time.perf_counter() - t
+        disk = sum(f.stat().st_size for f in files) / 2**30
+        as_f32 = 4 * 12 * 4 * args.size**2 * args.years / 2**30
+        threads = os.cpu_count() or 1
+        floor = io_floor(files, threads)
+        extra = ["--workers", str(args.workers)] if args.workers else []
+        nep, peak, child = run_nep(root / "study" / "study.toml", root / "out", extra)
+        print(f"grid {args.size} x {args.size}, {args.years} year(s), chunk {args.chunk}, "
+              f"{threads} cores{', workers ' + str(args.workers) if args.workers else ''}")
+        print(f"inputs: {len(files)} files, {disk:.2f} GiB on disk, {as_f32:.2f} GiB as float32 "
+              f"(4 monthly variables); generated in {gen:.1f} s")
+        print(f"(a) read + decode all inputs once: {floor:8.1f} s")
+        print(f"(b) carbon-balance nep:            {nep:8.1f} s   (b)/(a) = {nep / floor:.2f}")
+        print(f"(c) peak memory: process tree {peak:.2f} GiB; largest process {child:.2f} GiB")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            shutil.rmtree(root / "out", ignore_errors=True)
+            print(f"kept {root}/study")
+
+
+if __name__ == "__main__":
+    main()

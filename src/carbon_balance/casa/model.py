@@ -1,0 +1,301 @@
+"""CASA NPP, heterotrophic respiration and NEP: the composition and its fast kernel.
+
+    NPP = SOL × FPAR × 0.5 × Tε1 × Tε2 × Wε × ε_max            [g C m-2 month-1]
+    NEP = Σ_12 months (NPP − Rh)                                 [g C m-2 yr-1]
+
+(METHOD.md sections 1-2; Potter et al. 1993, doi:10.1029/93GB02725; Zhu et al. 2007,
+doi:10.17521/cjpe.2007.0050; Fan et al. 2024, doi:10.3390/land13030297.)
+
+The formulas live once, as readable numpy, in :mod:`.fpar`, :mod:`.temperature`,
+:mod:`.water` and :mod:`.respiration`; the kernel here fuses them into one pass over the
+pixels (numba, parallel) so that no month-sized temporaries are made. Tests check the
+kernel against an independent numpy implementation of METHOD.md.
+
+Pixel rules: a pixel with NaN in any month of any input, or a nodata vegetation code,
+is NaN in every output. Non-vegetated pixels (CASA type 0) have NPP = Rh = NEP = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numba
+import numpy as np
+
+from ..errors import InputError
+from . import respiration as _rh
+from . import temperature as _te
+from . import water as _w
+from ._fastmath import fexp, flog
+from .fpar import (
+    ALPHA,
+    FPAR_MAX,
+    FPAR_MIN,
+    LOWER_PERCENTILE,
+    UPPER_PERCENTILE,
+    casa_percentile_bounds,
+    class_bounds,
+)
+from .tables import N_TYPES, casa_parameters, to_casa_codes
+
+#: Share of photosynthetically active radiation in total solar radiation [-] (Fan et al. 2024).
+PAR_FRACTION = 0.5
+#: Months per year on axis 0 of every monthly input.
+MONTHS = 12
+
+# fastmath without the "no NaN / no inf" assumptions, so NaN pixels stay NaN; the tests
+# hold the kernel to the numpy formulas within 1e-4 relative.
+_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+#: Pixels per block: the scratch rows of a block stay in L1/L2 cache, and the inner loops
+#: over a block's pixels are branch-free so LLVM vectorises them (with fexp/flog).
+BLOCK = 256
+
+
+@numba.njit(parallel=True, fastmath=_FASTMATH, error_model="numpy", cache=True)
+def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
+                 npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
+    (alpha, fpar_min, fpar_max, par_fraction,
+     te1_a, te1_b, te1_c, cold_limit, te2_scale, te2_low, te2_high, te2_offset, te2_above,
+     te2_below, pet_scale, hi_divisor, hi_exponent, c3, c2, c1, c0,
+     rn_intercept, rn_coefficient, we_floor,
+     rh_coefficient, rh_scale, rh_pcoef, rh_days, rh_cfrac) = (
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+        p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24],
+        p[25], p[26], p[27], p[28])
+    n_months, n = ndvi.shape
+    log_divisor = np.log(hi_divisor)
+    log10 = np.log(10.0)
+    width = fpar_max - fpar_min
+    te2_half = 0.5 * te2_scale / (1 + np.exp(-te2_low * te2_offset)) / (
+        1 + np.exp(-te2_high * te2_offset))
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(n_blocks):
+        j0 = b * BLOCK
+        nb = min(BLOCK, n - j0)
+        state = np.empty(nb, dtype=np.int8)      # -1 nodata, 0 not vegetated, 1 compute
+        topt = np.empty(nb)
+        te1 = np.empty(nb)
+        scale = np.empty(nb)
+        nlo = np.empty(nb)
+        nhi = np.empty(nb)
+        sr_lo = np.empty(nb)
+        inv_span = np.empty(nb)
+        inv_sr_span = np.empty(nb)
+        heat = np.zeros(nb)
+        a = np.empty(nb)
+        log_heat = np.empty(nb)
+        s_npp = np.zeros(nb)
+        s_rh = np.zeros(nb)
+        # Validity and Topt (first month of maximum NDVI), month-major so it vectorises.
+        best = np.empty(nb)
+        valid = np.empty(nb, dtype=np.bool_)
+        for i in range(nb):
+            valid[i] = casa[j0 + i] >= 0
+            best[i] = -np.inf
+            topt[i] = 0.0
+        for m in range(n_months):
+            for i in range(nb):
+                j = j0 + i
+                v = float(ndvi[m, j])
+                t = float(temp[m, j])
+                ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(float(prec[m, j]))
+                      and np.isfinite(float(sol[m, j])))
+                valid[i] = valid[i] and ok
+                higher = v > best[i]
+                topt[i] = t if higher else topt[i]
+                best[i] = v if higher else best[i]
+        # Class constants per pixel.
+        for i in range(nb):
+            c = casa[j0 + i]
+            st = 1 if valid[i] else -1
+            if st == 1 and not vegetated[c]:
+                st = 0
+            state[i] = st
+            if st != 1:
+                c = 0
+                topt[i] = 0.0
+            t_o = topt[i]
+            te1[i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
+            scale[i] = par_fraction * eps_max[c] if st == 1 else 0.0
+            lo_c = lo[c] if st == 1 else 0.0
+            hi_c = hi[c] if st == 1 else 0.5
+            nlo[i] = lo_c
+            nhi[i] = hi_c
+            sr_lo[i] = (1 + lo_c) / (1 - lo_c)
+            sr_hi = (1 + hi_c) / (1 - hi_c)
+            inv_span[i] = 1.0 / (hi_c - lo_c) if hi_c > lo_c else 0.0
+            inv_sr_span[i] = 1.0 / (sr_hi - sr_lo[i]) if sr_hi > sr_lo[i] else 0.0
+        # Thornthwaite heat index I and exponent a (branch-free: vectorised).
+        log_t = np.empty((n_months, nb))       # ln T, reused by Ep0 below
+        for m in range(n_months):
+            for i in range(nb):
+                t = float(temp[m, j0 + i])
+                lt = flog(max(t, 1e-300))
+                log_t[m, i] = lt
+                term = fexp(hi_exponent * (lt - log_divisor))
+                heat[i] += term if t > 0 else 0.0
+        for i in range(nb):
+            h = heat[i]
+            a[i] = ((c3 * h + c2) * h + c1) * h + c0
+            log_heat[i] = flog(max(h, 1e-300))
+        # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh, branch-free per pixel.
+        for m in range(n_months):
+            for i in range(nb):
+                j = j0 + i
+                t = float(temp[m, j])
+                pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
+                x = min(max(float(ndvi[m, j]), nlo[i]), nhi[i])
+                sr = (1 + x) / (1 - x)
+                f = (alpha * ((x - nlo[i]) * inv_span[i] * width + fpar_min)
+                     + (1 - alpha) * ((sr - sr_lo[i]) * inv_sr_span[i] * width + fpar_min))
+                e1 = 0.0 if t <= cold_limit else te1[i]
+                t_o = topt[i]
+                e2 = te2_scale / ((1 + fexp(te2_low * (t_o - te2_offset - t)))
+                                  * (1 + fexp(te2_high * (-t_o - te2_offset + t))))
+                e2 = te2_half if (t - t_o > te2_above or t_o - t > te2_below) else e2
+                ep0 = pet_scale * fexp(a[i] * (log10 + log_t[m, i] - log_heat[i]))
+                ep0 = ep0 if (t > 0 and heat[i] > 0) else 0.0
+                rn = rn_intercept * math.sqrt(ep0 * pr) + rn_coefficient * ep0
+                # Zhou-Zhang EET divided through by Rn**3 (u = P/Rn): no 0/0 for tiny P;
+                # beyond u = 1e100 EET ~ P/u is zero in double precision anyway.
+                u = min(pr / max(rn, 1e-300), 1e100)
+                eet = pr * (u * u + u + 1) / ((u + 1) * (u * u + 1))
+                w = we_floor + (1 - we_floor) * eet / max(0.5 * (eet + ep0), 1e-300)
+                w = min(max(w, we_floor), 1.0)
+                w = 1.0 if ep0 == 0 else (we_floor if pr == 0 else w)
+                g = float(sol[m, j]) * f * scale[i] * e1 * e2 * w
+                r = rh_scale * (fexp(rh_coefficient * t) + flog(rh_pcoef * pr + 1)) * rh_days * rh_cfrac
+                s_npp[i] += g
+                s_rh[i] += r
+                if monthly:
+                    st = state[i]
+                    npp_m[m, j] = g if st == 1 else (0.0 if st == 0 else np.nan)
+                    rh_m[m, j] = r if st == 1 else (0.0 if st == 0 else np.nan)
+        for i in range(nb):
+            j = j0 + i
+            st = state[i]
+            if st == 1:
+                npp[j] = s_npp[i]
+                rh[j] = s_rh[i]
+                nep[j] = s_npp[i] - s_rh[i]
+            else:
+                fill = 0.0 if st == 0 else np.nan
+                npp[j] = fill
+                rh[j] = fill
+                nep[j] = fill
+
+
+def _parameter_vector(alpha, fpar_min, fpar_max, par_fraction, rn_coefficient, rh_coefficient):
+    c3, c2, c1, c0 = _w.EXPONENT_COEFFICIENTS
+    return np.array([
+        alpha, fpar_min, fpar_max, par_fraction,
+        _te.TE1_A, _te.TE1_B, _te.TE1_C, _te.TE1_COLD_LIMIT, _te.TE2_SCALE, _te.TE2_LOW_SLOPE,
+        _te.TE2_HIGH_SLOPE, _te.TE2_OFFSET, _te.TE2_ABOVE, _te.TE2_BELOW,
+        _w.THORNTHWAITE_SCALE, _w.HEAT_INDEX_DIVISOR, _w.HEAT_INDEX_EXPONENT, c3, c2, c1, c0,
+        _w.RN_INTERCEPT, rn_coefficient, _w.WE_FLOOR,
+        rh_coefficient, _rh.RH_SCALE, _rh.RH_PRECIPITATION_COEFFICIENT, _rh.DAYS_PER_MONTH,
+        _rh.CARBON_FRACTION], dtype=np.float64)
+
+
+def _monthly_inputs(ndvi, temperature, precipitation, radiation, vegetation):
+    arrays = [np.asarray(a) for a in (ndvi, temperature, precipitation, radiation)]
+    names = ("ndvi", "temperature", "precipitation", "radiation")
+    shape = arrays[0].shape
+    for name, a in zip(names, arrays):
+        if a.ndim < 1 or a.shape[0] != MONTHS:
+            raise InputError(f"{name} has shape {a.shape}; 12 months are expected on axis 0",
+                             key=name, fix="stack the 12 monthly layers of one year on axis 0")
+        if a.shape != shape:
+            raise InputError(f"{name} has shape {a.shape}, ndvi {shape}", key=name,
+                             fix="align all monthly inputs to one grid")
+    veg = np.asarray(vegetation)
+    if veg.shape != shape[1:]:
+        raise InputError(f"vegetation has shape {veg.shape}, expected {shape[1:]}",
+                         key="vegetation", fix="give one class raster on the grid of the inputs")
+    # One working dtype: float32 only when every input is float32 (or narrower).
+    dtype = np.result_type(*(a.dtype for a in arrays), np.float32)
+    if dtype not in (np.float32, np.float64):
+        dtype = np.dtype(np.float64)
+    flat = [np.ascontiguousarray(a.reshape(MONTHS, -1), dtype=dtype) for a in arrays]
+    return flat, veg, shape[1:], dtype
+
+
+def _bound_vectors(bounds_map):
+    lo = np.full(N_TYPES, np.nan)
+    hi = np.full(N_TYPES, np.nan)
+    for code, (a, b) in bounds_map.items():
+        lo[code], hi[code] = a, b
+    return lo, hi
+
+
+def annual_carbon(ndvi, temperature, precipitation, radiation, vegetation, *, classes="casa",
+                  bounds="percentile", eps_max: Mapping[int, float] | None = None,
+                  rn_coefficient=_w.RN_COEFFICIENT, rh_coefficient=_rh.RH_COEFFICIENT,
+                  monthly=False, alpha=ALPHA, fpar_min=FPAR_MIN,
+                  fpar_max=FPAR_MAX, par_fraction=PAR_FRACTION,
+                  lower_percentile=LOWER_PERCENTILE,
+                  upper_percentile=UPPER_PERCENTILE):
+    """Annual NPP, Rh and NEP of one year, in one fused pass (the grid engine's kernel).
+
+    Parameters
+    ----------
+    ndvi : array (12, ...) [-]
+    temperature : array (12, ...) [°C] monthly mean air temperature
+    precipitation : array (12, ...) [mm month-1]
+    radiation : array (12, ...) [MJ m-2 month-1] total solar radiation SOL
+    vegetation : array (...) of class codes of ``classes``
+    classes : "casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd" or a CSV path
+    bounds : "percentile" (5th/95th of each CASA type's valid NDVI over these arrays and
+        all months), "table" (Zhu et al. 2007) or a mapping {casa_code: (ndvi_min, ndvi_max)}
+    eps_max : mapping {casa_code: ε_max [g C MJ-1]} overriding the table (e.g. all 1.0 to
+        get NPP per unit ε_max; NPP is linear in ε_max)
+    rn_coefficient : Zhou & Zhang (1995) Rn coefficient [-]
+    rh_coefficient : Rh temperature exponent [1/°C]
+    monthly : also return "npp_monthly", "rh_monthly", "nep_monthly" (12, ...)
+
+    Returns
+    -------
+    dict with "npp", "rh", "nep" [g C m-2 yr-1] of the spatial shape, the input dtype
+    (float32 only if all inputs are float32), and "bounds" (the resolved NDVI bounds,
+    {casa_code: (ndvi_min, ndvi_max)}).
+    """
+    flat, veg, spatial, dtype = _monthly_inputs(ndvi, temperature, precipitation, radiation,
+                                                vegetation)
+    casa = to_casa_codes(veg, classes).reshape(-1)
+    if isinstance(bounds, str) and bounds == "percentile":
+        bounds_map = casa_percentile_bounds(flat[0], casa, lower_percentile,
+                                                   upper_percentile)
+    else:
+        bounds_map = class_bounds(bounds, flat[0], casa, classes=classes)
+    lo, hi = _bound_vectors(bounds_map)
+    types = casa_parameters(eps_max)
+    params = _parameter_vector(alpha, fpar_min, fpar_max, par_fraction, rn_coefficient,
+                               rh_coefficient)
+    n = casa.size
+    npp, rh, nep = (np.empty(n, dtype=dtype) for _ in range(3))
+    shape_m = (MONTHS, n) if monthly else (MONTHS, 0)
+    npp_m, rh_m = np.empty(shape_m, dtype=dtype), np.empty(shape_m, dtype=dtype)
+    _casa_kernel(*flat, casa, types["eps_max"], lo, hi, types["vegetated"], params,
+                 npp, rh, nep, npp_m, rh_m, monthly)
+    out = {"npp": npp.reshape(spatial), "rh": rh.reshape(spatial), "nep": nep.reshape(spatial),
+           "bounds": bounds_map}
+    if monthly:
+        out["npp_monthly"] = npp_m.reshape((MONTHS, *spatial))
+        out["rh_monthly"] = rh_m.reshape((MONTHS, *spatial))
+        out["nep_monthly"] = (npp_m - rh_m).reshape((MONTHS, *spatial))
+    return out
+
+
+def monthly_npp(ndvi, temperature, precipitation, radiation, vegetation, *, classes="casa",
+                bounds="percentile", **kwargs):
+    """Monthly CASA NPP [g C m-2 month-1], (12, ...); see :func:`annual_carbon` for inputs."""
+    return annual_carbon(ndvi, temperature, precipitation, radiation, vegetation,
+                         classes=classes, bounds=bounds, monthly=True, **kwargs)["npp_monthly"]
+
+
+def annual_nep(ndvi, temperature, precipitation, radiation, vegetation, *, classes="casa",
+               bounds="percentile", **kwargs):
+    """Annual NEP = Σ (NPP − Rh) [g C m-2 yr-1], spatial shape; see :func:`annual_carbon`."""
+    return annual_carbon(ndvi, temperature, precipitation, radiation, vegetation,
+                         classes=classes, bounds=bounds, **kwargs)["nep"]

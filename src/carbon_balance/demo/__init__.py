@@ -1,0 +1,77 @@
+"""The built-in MRYRUA demo: the whole method on the study's own region, offline.
+
+:func:`run_demo` builds the demo study once (real boundaries, land cover, emissions and
+GDP from package data; GENERATED monthly NDVI, temperature, precipitation and radiation,
+see :mod:`carbon_balance.demo.generate` and ``docs/demo.md``) into a cache folder, then
+runs the full pipeline and the report on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from .. import __version__
+from .generate import (DEFAULT_RESOLUTION, DEFAULT_SEED, generator_key,  # noqa: F401
+                       make_demo_inputs)
+
+__all__ = ["demo_cache_dir", "demo_inputs", "make_demo_inputs", "run_demo"]
+
+log = logging.getLogger(__name__)
+
+#: Written last into a cache folder, so a half-written one is never reused.
+_COMPLETE = ".complete"
+
+
+def demo_cache_dir(*, resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED) -> Path:
+    """Cache folder of the demo inputs: ``$XDG_CACHE_HOME`` (or ``~/.cache``)
+    ``/carbon-balance/demo-<version>-<hash of the generator and its data>``."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "carbon-balance" / f"demo-{__version__}-{generator_key(resolution, seed)}"
+
+
+def demo_inputs(folder: str | Path | None = None, *, resolution: float = DEFAULT_RESOLUTION,
+                seed: int = DEFAULT_SEED) -> Path:
+    """The demo's ``study.toml``, generating the inputs into ``folder`` (default: the
+    cache folder) unless a complete earlier generation is there."""
+    folder = Path(folder) if folder is not None else demo_cache_dir(resolution=resolution,
+                                                                    seed=seed)
+    study = folder / "study.toml"
+    if (folder / _COMPLETE).exists() and study.exists():
+        log.info("demo inputs: reusing %s", folder)
+        return study
+    log.info("demo inputs: generating into %s", folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        make_demo_inputs(tmp, resolution=resolution, seed=seed)
+        (tmp / _COMPLETE).write_text(f"carbon-balance {__version__}\n", encoding="utf-8")
+        if folder.exists() and not (folder / _COMPLETE).exists():  # an interrupted attempt
+            shutil.rmtree(folder)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process finished first: use its folder
+            if not (folder / _COMPLETE).exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return study
+
+
+def run_demo(out: str | Path = "results", *, overwrite: bool = True,
+             inputs: str | Path | None = None) -> Path:
+    """Run the full pipeline and report on the MRYRUA demo; return the output folder.
+
+    ``inputs``: folder for the generated demo study (default: the cache folder, generated
+    once and reused). The output folder follows the contract of ``carbon-balance run``.
+    """
+    from ..pipeline import run_study  # the pipeline is heavy; import only when running
+
+    study = demo_inputs(inputs)
+    run_study(study, out, report=True, overwrite=overwrite)
+    return Path(out)

@@ -1,0 +1,188 @@
+"""Figures of a study (the study's Figures 3 to 7 and more), one function per figure.
+
+Every public figure function takes tables (pandas DataFrames, GeoDataFrames or
+DataArrays, never paths) and returns a :class:`matplotlib.figure.Figure`, so that it
+works on any study and in a notebook:
+
+- :func:`budgets.budget_totals` CE, CS and CB of the region and groups by year (Fig. 3)
+- :func:`maps.choropleth_maps` any unit quantity by year, classes shared (Figs. 4-6)
+- :func:`nep.nep_maps` the annual NEP grids
+- :func:`indicators.indicator_chart` CBI, ECC, ESC by unit and year (Figs. 5-6)
+- :func:`zoning.zone_maps`, :func:`zoning.zone_share_chart`,
+  :func:`zoning.zone_transition_chart` the zones and how they change (Fig. 7)
+- :func:`changes.change_chart` change between the first and last year per unit
+- :func:`spatial.moran_chart`, :func:`spatial.lisa_maps` spatial autocorrelation
+
+:func:`make_figures` draws all that an output folder supports into ``DIR/figures``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import budgets, changes, indicators, maps, nep, spatial, zoning
+from ._folder import Results, load_results
+from ._style import GENERATED_LABEL
+
+log = logging.getLogger(__name__)
+
+#: Quantities drawn as maps, with whether they depend on NEP (i.e. generated inputs).
+MAP_QUANTITIES = ("ce_t_co2", "cs_t_co2", "cb_t", "cbi", "ecc", "esc")
+INDICATORS = ("cbi", "ecc", "esc")
+CHANGE_QUANTITIES = ("ce_t_co2", "cs_t_co2", "cb_t", "cbi")
+LISA_QUANTITIES = ("cb_t", "cbi")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure an output folder supports: its file stem, report section and caption."""
+
+    stem: str
+    section: str            # data, nep, budgets, indicators, zoning, changes, spatial
+    caption: str
+    generated: bool         # drawn from generated inputs (carries the label)
+    draw: Callable[[], object]
+    svg: bool = False       # maps are also written as SVG (sharp at any zoom)
+
+
+def _uses_generated(quantity: str) -> bool:
+    style = maps.QUANTITY_STYLES.get(quantity)
+    return style.uses_sequestration if style else True
+
+
+def figure_specs(res: Results) -> list[FigureSpec]:
+    """The figures the tables of ``res`` allow, in report order."""
+    label = GENERATED_LABEL if res.generated else False
+    g = lambda depends: label if depends else False
+    units, geo = res.table("units"), res.units_geo
+    specs: list[FigureSpec] = []
+    add = specs.append
+
+    if res.nep_paths:
+        def draw_nep():
+            grids = {y: nep.read_grid(p) for y, p in res.nep_paths.items()}
+            outline = geo[geo["year"] == geo["year"].min()] if geo is not None else None
+            return nep.nep_maps(grids, outline, generated=label)
+        add(FigureSpec("nep_maps", "nep", "Annual NEP per grid cell [g C m-2 yr-1].",
+                       res.generated, draw_nep))
+
+    region = res.table("region")
+    if region is not None and "year" in region:
+        add(FigureSpec("budget_totals", "budgets",
+                       "Carbon emissions (CE), sequestration (CS) and budget (CB = CE - CS) "
+                       "of the region and its groups by year.", res.generated,
+                       lambda: budgets.budget_totals(region, res.table("groups"),
+                                                     basis=res.basis, generated=label)))
+    if geo is not None:
+        for q in MAP_QUANTITIES:
+            if q in geo and geo[q].notna().any():
+                section = "indicators" if q in INDICATORS else "budgets"
+                add(FigureSpec(f"map_{q}", section,
+                               f"{maps.QUANTITY_STYLES[q].title} by unit and year; "
+                               "class breaks shared across years.", _uses_generated(q),
+                               (lambda q=q: maps.choropleth_maps(
+                                   geo, q, basis=res.basis, generated=g(_uses_generated(q)))),
+                               svg=True))
+    if units is not None:
+        for q in INDICATORS:
+            if q in units and units[q].notna().any():
+                add(FigureSpec(f"chart_{q}", "indicators",
+                               f"{maps.QUANTITY_STYLES[q].title} by unit and year; the "
+                               "dashed line is the zoning threshold.", _uses_generated(q),
+                               lambda q=q: indicators.indicator_chart(
+                                   units, q, generated=g(_uses_generated(q)))))
+    if geo is not None and "zone" in geo:
+        add(FigureSpec("zone_maps", "zoning", "Carbon balance zones by unit and year.",
+                       res.generated, lambda: zoning.zone_maps(geo, generated=label), svg=True))
+    shares = res.table("zone_shares")
+    if shares is not None and len(shares):
+        add(FigureSpec("zone_shares", "zoning", "Share of the study area in each zone [%].",
+                       res.generated, lambda: zoning.zone_share_chart(shares, generated=label)))
+    transitions = res.table("zone_transitions")
+    if transitions is not None and len(transitions):
+        add(FigureSpec("zone_transitions", "zoning",
+                       "Zone transitions between study years [number of units].",
+                       res.generated,
+                       lambda: zoning.zone_transition_chart(transitions, generated=label)))
+    ch = res.table("changes")
+    if ch is not None and len(ch):
+        for q in CHANGE_QUANTITIES:
+            if ((ch["quantity"] == q) & (ch["level"] == "unit")).any():
+                add(FigureSpec(f"change_{q}", "changes",
+                               f"Change of {maps.QUANTITY_STYLES[q].title} per unit between "
+                               "the first and last study years [%].", _uses_generated(q),
+                               lambda q=q: changes.change_chart(
+                                   ch, q, generated=g(_uses_generated(q)))))
+    sg = res.table("spatial_global")
+    if sg is not None and len(sg):
+        add(FigureSpec("moran", "spatial", "Global Moran's I by year; filled markers are "
+                       "significant.", res.generated,
+                       lambda: spatial.moran_chart(sg, generated=label)))
+    sl = res.table("spatial_local")
+    if sl is not None and geo is not None:
+        for q in LISA_QUANTITIES:
+            if (sl["quantity"] == q).any():
+                add(FigureSpec(f"lisa_{q}", "spatial",
+                               f"LISA clusters of {maps.QUANTITY_STYLES[q].title.split(' = ')[0]}"
+                               " by year (queen contiguity, permutation p < 0.05).",
+                               res.generated,
+                               lambda q=q: spatial.lisa_maps(geo, sl, q, generated=label),
+                               svg=True))
+    return specs
+
+
+@dataclass(frozen=True)
+class MadeFigure:
+    spec: FigureSpec
+    png: Path
+    svg: Path | None
+
+
+def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
+    """Draw every supported figure into ``res.folder/figures``.
+
+    A figure that fails is logged and left out (the report says so), unless ``strict``.
+    """
+    out = res.folder / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for spec in figure_specs(res):
+        try:
+            fig = spec.draw()
+            png = out / f"{spec.stem}.png"
+            fig.savefig(png, metadata={"Software": None})
+            svg = None
+            if spec.svg:
+                svg = out / f"{spec.stem}.svg"
+                fig.savefig(svg, metadata={"Date": None})
+        except Exception as exc:  # one broken figure must not lose the whole report
+            if strict:
+                raise
+            log.warning("figure %s not drawn: %s: %s", spec.stem, type(exc).__name__, exc)
+            continue
+        made.append(MadeFigure(spec, png, svg))
+    return made
+
+
+def make_figures(folder: str | Path) -> list[Path]:
+    """Read an output folder and write ``DIR/figures/*.png`` (+ ``.svg`` for the maps)."""
+    made = draw_all(load_results(folder))
+    return [p for m in made for p in (m.png, m.svg) if p is not None]
+
+
+__all__ = [
+    "budgets",
+    "changes",
+    "draw_all",
+    "figure_specs",
+    "indicators",
+    "load_results",
+    "make_figures",
+    "maps",
+    "nep",
+    "spatial",
+    "zoning",
+]

@@ -1,0 +1,211 @@
+"""Exact per-class NDVI percentiles in one streaming pass (plus a rare refinement).
+
+numpy's default ("linear") percentile of n sorted values x is
+``x[i] + (x[i+1] - x[i]) * g`` with ``i = floor(h)``, ``g = h - i``, ``h = (n - 1) q/100``.
+It needs only two order statistics, which a histogram locates without holding the
+values: every block of the grid contributes, per CASA type, the count, smallest and
+largest value in each of 20,001 NDVI bins of width 1e-4 (:func:`scan_block`). Quantised
+NDVI (MODIS: int16 x 1e-4) puts one distinct value in a bin, so the bin's min (= max) *is*
+the order statistic: one pass, exact. When a needed bin holds several distinct values
+(resampled, unquantised NDVI), a second pass gathers the distinct values of just that bin
+(:func:`gather_block`), which is exact again. The result equals
+``numpy.percentile(values.astype(float64), q)`` bit for bit (see tests/grid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+#: Bin width of the NDVI histogram [-]; 1e-4 is the quantum of MODIS NDVI (int16 x 1e-4).
+BIN_WIDTH = 1e-4
+#: Bins spanning -1..1 at BIN_WIDTH, centred on the quantised values.
+N_BINS = 20001
+#: Number of CASA vegetation types (codes 0..11).
+N_TYPES = 12
+
+
+@numba.njit(nogil=True, cache=True)
+def _bin(v):
+    b = int(np.floor((v + 1.0) / 1e-4 + 0.5))
+    return min(max(b, 0), 20000)
+
+
+@numba.njit(nogil=True, cache=True)
+def _scan(ndvi, codes, counts, mins, maxs, cells):
+    lo, hi, unknown = np.inf, -np.inf, 0
+    for r in range(codes.shape[0]):
+        for c in range(codes.shape[1]):
+            code = codes[r, c]
+            if np.isnan(code):
+                continue
+            k = int(code)
+            if k < 0 or k >= counts.shape[0]:
+                unknown += 1
+                continue
+            cells[k] += 1
+            for m in range(ndvi.shape[0]):
+                v = ndvi[m, r, c]
+                if np.isnan(v):
+                    continue
+                lo = min(lo, v)
+                hi = max(hi, v)
+                b = _bin(v)
+                counts[k, b] += 1
+                if v < mins[k, b]:
+                    mins[k, b] = v
+                if v > maxs[k, b]:
+                    maxs[k, b] = v
+    return lo, hi, unknown
+
+
+@dataclass
+class Scan:
+    """Histogram of valid NDVI per CASA type, and what the checks need to know."""
+
+    counts: np.ndarray     # (types, bins) int64
+    mins: np.ndarray       # (types, bins) float64, +inf where empty
+    maxs: np.ndarray       # (types, bins) float64, -inf where empty
+    cells: np.ndarray      # (types,) grid cells of each type
+    ndvi_min: float = np.inf
+    ndvi_max: float = -np.inf
+    unknown_cells: int = 0  # cells whose code is missing from the class table
+    unknown_codes: frozenset = frozenset()
+
+    @classmethod
+    def empty(cls, n_types: int = N_TYPES) -> "Scan":
+        return cls(np.zeros((n_types, N_BINS), np.int64), np.full((n_types, N_BINS), np.inf),
+                   np.full((n_types, N_BINS), -np.inf), np.zeros(n_types, np.int64))
+
+    def merge(self, other: "Scan") -> "Scan":
+        return Scan(self.counts + other.counts, np.minimum(self.mins, other.mins),
+                    np.maximum(self.maxs, other.maxs), self.cells + other.cells,
+                    min(self.ndvi_min, other.ndvi_min), max(self.ndvi_max, other.ndvi_max),
+                    self.unknown_cells + other.unknown_cells,
+                    self.unknown_codes | other.unknown_codes)
+
+
+def scan_block(ndvi: np.ndarray, codes: np.ndarray, raw_codes: np.ndarray | None = None,
+               n_types: int = N_TYPES) -> Scan:
+    """Histogram one block: ``ndvi`` (12, y, x) [-], ``codes`` (y, x) CASA codes (NaN
+    nodata, -1 for codes missing from the class table, whose raw values ``raw_codes``
+    are then reported)."""
+    s = Scan.empty(n_types)
+    lo, hi, unknown = _scan(np.asarray(ndvi, np.float32), np.asarray(codes, np.float32),
+                            s.counts, s.mins, s.maxs, s.cells)
+    s.ndvi_min, s.ndvi_max, s.unknown_cells = float(lo), float(hi), int(unknown)
+    if unknown and raw_codes is not None:
+        s.unknown_codes = frozenset(np.unique(raw_codes[codes == -1]).tolist()[:100])
+    return s
+
+
+def merge_scans(*scans: Scan) -> Scan:
+    out = scans[0]
+    for s in scans[1:]:
+        out = out.merge(s)
+    return out
+
+
+def _positions(n: int, q: float) -> tuple[int, int, float]:
+    """numpy's linear method: indices of the two order statistics and the weight."""
+    h = (n - 1) * np.true_divide(q, 100)
+    i = int(np.floor(h))
+    return i, min(i + 1, n - 1), float(h - i)
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """numpy's ``_lerp`` (numpy/lib/_function_base_impl.py), for equal results."""
+    a, b, t = np.float64(a), np.float64(b), np.float64(t)
+    d = b - a
+    return float(b - d * (1 - t)) if t >= 0.5 else float(a + d * t)
+
+
+def order_statistic_bin(counts: np.ndarray, k: int) -> tuple[int, int]:
+    """Bin holding the k-th (0-based) smallest value, and k's rank inside that bin."""
+    cum = np.cumsum(counts)
+    b = int(np.searchsorted(cum, k, side="right"))
+    before = int(cum[b - 1]) if b else 0
+    return b, k - before
+
+
+def needed_bins(scan: Scan, lower: float, upper: float) -> dict[int, list[tuple[int, int]]]:
+    """Per type: the (bin, rank in bin) of the order statistics the two percentiles need."""
+    out = {}
+    for k in range(scan.counts.shape[0]):
+        n = int(scan.counts[k].sum())
+        if n == 0:
+            continue
+        pos = []
+        for q in (lower, upper):
+            i, j, _ = _positions(n, q)
+            pos += [order_statistic_bin(scan.counts[k], i), order_statistic_bin(scan.counts[k], j)]
+        out[k] = pos
+    return out
+
+
+def unresolved(scan: Scan, lower: float, upper: float) -> set[tuple[int, int]]:
+    """(type, bin) pairs whose values are not all equal: the refinement pass needs them."""
+    todo = set()
+    for k, pos in needed_bins(scan, lower, upper).items():
+        for b, _ in pos:
+            if scan.mins[k, b] != scan.maxs[k, b]:
+                todo.add((k, b))
+    return todo
+
+
+def gather_block(ndvi: np.ndarray, codes: np.ndarray, bins: set[tuple[int, int]]) -> dict:
+    """Distinct values and their counts of the (type, bin) pairs ``bins`` in one block."""
+    out = {}
+    if not bins:
+        return out
+    with np.errstate(invalid="ignore"):
+        b = np.clip(np.floor((ndvi.astype(np.float64) + 1.0) / BIN_WIDTH + 0.5), 0, N_BINS - 1)
+    for k, bb in bins:
+        mask = (codes == k)[None] & (b == bb) & ~np.isnan(ndvi)
+        vals, cnt = np.unique(ndvi[mask].astype(np.float64), return_counts=True)
+        out[(k, bb)] = (vals, cnt)
+    return out
+
+
+def merge_gathered(parts: list[dict]) -> dict:
+    acc: dict = {}
+    for part in parts:
+        for key, (v, c) in part.items():
+            acc.setdefault(key, []).append((v, c))
+    out = {}
+    for key, pieces in acc.items():
+        v = np.concatenate([p[0] for p in pieces])
+        c = np.concatenate([p[1] for p in pieces])
+        uv, inv = np.unique(v, return_inverse=True)
+        out[key] = (uv, np.bincount(inv, weights=c).astype(np.int64))
+    return out
+
+
+def class_percentiles(scan: Scan, lower: float, upper: float,
+                      gathered: dict | None = None) -> dict[int, tuple[float, float, int]]:
+    """{type: (lower percentile, upper percentile, n values)} for every type with data.
+
+    ``gathered`` holds the distinct values of the bins :func:`unresolved` named.
+    """
+    gathered = gathered or {}
+    out = {}
+    for k in range(scan.counts.shape[0]):
+        n = int(scan.counts[k].sum())
+        if n == 0:
+            continue
+        res = []
+        for q in (lower, upper):
+            i, j, t = _positions(n, q)
+            vals = []
+            for idx in (i, j):
+                b, r = order_statistic_bin(scan.counts[k], idx)
+                if scan.mins[k, b] == scan.maxs[k, b]:
+                    vals.append(float(scan.mins[k, b]))
+                else:
+                    uv, cnt = gathered[(k, b)]
+                    vals.append(float(uv[np.searchsorted(np.cumsum(cnt), r, side="right")]))
+            res.append(_lerp(vals[0], vals[1], t))
+        out[k] = (res[0], res[1], n)
+    return out

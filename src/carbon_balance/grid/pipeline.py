@@ -1,0 +1,452 @@
+"""Grid-scale NPP, Rh and NEP for a whole study: ``carbon-balance nep``.
+
+For each study year (see docs/grid.md):
+
+1. every input is described and aligned lazily onto the study grid
+   (:func:`year_dataset`: dask arrays whose chunks read windows through
+   :mod:`carbon_balance.grid.readers`);
+2. one streaming pass over NDVI and vegetation builds exact per-class NDVI histograms
+   (:mod:`carbon_balance.grid.percentiles`) and the run-time value checks;
+3. the CASA kernel runs chunk by chunk (:func:`carbon_balance.grid.compute.carbon_arrays`):
+   one dask task per chunk reads the chunk's windows of every input, computes, and
+   stores the result straight into tiled GeoTIFFs, converted to COGs at the end
+   (:mod:`carbon_balance.grid.cog`).
+
+A chunk's inputs exist only inside its task, so memory is bounded by
+(chunk size)^2 x 49 bands x 4 bytes x tasks running at once, whatever the grid size.
+(:func:`year_dataset` + :func:`carbon_balance.grid.compute.carbon_dataset` give the same
+numbers as a lazy xarray pipeline, for other engines.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from dask.base import tokenize
+
+from .. import __version__
+from ..errors import Problem, ProblemsError
+from ..outputs import atomic_output, check_can_write, write_manifest
+from ..study import load_study
+from . import percentiles as pct
+from .checks import class_lookup, raster_problems, unknown_codes_problem, value_problems
+from .cog import NODATA, GridTarget, create_tiled, to_cog
+from .compute import ANNUAL
+from .readers import INPUTS, WindowReader, crosswalk, input_spec, read_raw, read_window
+from .template import StudyGrid, study_grid
+from .units import MODEL_UNITS
+
+log = logging.getLogger(__name__)
+
+BOUNDS_COLUMNS = ["year", "code", "name", "ndvi_min", "ndvi_max", "n_pixels", "mode", "n_values"]
+OUTPUT_UNITS = "g C m-2 yr-1"
+MONTHLY_UNITS = "g C m-2 month-1"
+REFERENCE = "Fan et al. 2024, Land 13:297, doi:10.3390/land13030297 (CASA: Potter et al. 1993)"
+
+
+# ---------------------------------------------------------------------------- inputs
+
+def _chunk_shape(study, chunks) -> tuple[int, int]:
+    if chunks is None:
+        chunks = study.grid.chunk_size
+    if isinstance(chunks, int):
+        return (chunks, chunks)
+    return (int(chunks[0]), int(chunks[1]))
+
+
+def year_specs(study, year: int, grid: StudyGrid, lut, *, log_alignment: bool = False) -> dict:
+    """{input name: InputSpec} for ``year`` (metadata only)."""
+    return {name: input_spec(study, name, year, grid, log_alignment=log_alignment,
+                             class_lookup=lut if name == "vegetation" else None)
+            for name in INPUTS}
+
+
+def _lazy(spec, chunks: tuple[int, int], raw: bool = False) -> da.Array:
+    shape_chunks = ((12,) if spec.monthly else ()) + chunks
+    reader = WindowReader(spec, raw=raw)
+    return da.from_array(reader, chunks=shape_chunks, lock=False, asarray=False,
+                         name=f"read-{spec.name}{'-raw' if raw else ''}-{spec.year}-"
+                              f"{tokenize(spec, chunks)}",
+                         meta=np.empty((0,) * reader.ndim, np.float32))
+
+
+def _coords(grid: StudyGrid) -> dict:
+    t = grid.transform
+    return {"month": np.arange(1, 13),
+            "y": t.f + t.e * (np.arange(grid.height) + 0.5),
+            "x": t.c + t.a * (np.arange(grid.width) + 0.5)}
+
+
+def year_dataset(study, year: int, *, chunks=None, grid: StudyGrid | None = None,
+                 specs: dict | None = None) -> xr.Dataset:
+    """Aligned, unit-converted inputs of ``year`` as a dask-backed Dataset.
+
+    Variables: ``ndvi`` [-], ``temperature`` [°C], ``precipitation`` [mm month-1],
+    ``radiation`` [MJ m-2 month-1] with dims (month, y, x), and ``vegetation`` (y, x) as
+    CASA codes 0..11 (NaN nodata). ``chunks``: an int or (rows, cols); default
+    ``[grid] chunk_size``. The CRS and transform are set for rioxarray.
+    """
+    grid = grid or study_grid(study)
+    specs = specs or year_specs(study, year, grid, class_lookup(study))
+    cy, cx = _chunk_shape(study, chunks)
+    variables = {}
+    for name, spec in specs.items():
+        dims = ("month", "y", "x") if spec.monthly else ("y", "x")
+        variables[name] = xr.Variable(dims, _lazy(spec, (cy, cx)),
+                                      attrs={"units": MODEL_UNITS[name]})
+    ds = xr.Dataset(variables, coords=_coords(grid), attrs={"year": year})
+    ds = ds.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+    return ds
+
+
+# ---------------------------------------------------------------------------- passes
+# Each pass is one dask task per chunk that reads its own windows, so a chunk's inputs
+# exist only inside that task: memory is bounded by the tasks running at once.
+
+def windows(grid: StudyGrid, chunks: tuple[int, int]) -> list[tuple[slice, slice]]:
+    """(rows, cols) of every chunk of the study grid."""
+    return [(slice(r, min(r + chunks[0], grid.height)), slice(c, min(c + chunks[1], grid.width)))
+            for r in range(0, grid.height, chunks[0]) for c in range(0, grid.width, chunks[1])]
+
+
+def _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols):
+    raw = read_raw(veg_spec, rows, cols)
+    return (read_window(ndvi_spec, rows, cols), raw,
+            crosswalk(raw, veg_spec.lut_codes, veg_spec.lut_casa))
+
+
+def _scan_task(ndvi_spec, veg_spec, rows, cols):
+    ndvi, raw, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
+    return pct.scan_block(ndvi, codes, raw)
+
+
+def _gather_task(ndvi_spec, veg_spec, rows, cols, bins):
+    ndvi, _, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
+    return pct.gather_block(ndvi, codes, bins)
+
+
+def _tree(func, items, fan_in: int = 8):
+    """Tree reduction of delayed ``items`` (bounded memory, parallel merges)."""
+    items = list(items)
+    while len(items) > 1:
+        items = [dask.delayed(func, pure=True)(*items[i:i + fan_in])
+                 for i in range(0, len(items), fan_in)]
+    return items[0]
+
+
+def _merge_gathered(*parts):
+    return pct.merge_gathered(list(parts))
+
+
+def ndvi_scan(specs: dict, wins, *, run) -> pct.Scan:
+    """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`)."""
+    task = dask.delayed(_scan_task, pure=True)
+    return run("NDVI histograms", _tree(pct.merge_scans, [
+        task(specs["ndvi"], specs["vegetation"], r, c) for r, c in wins]))
+
+
+def _bounds(study, scan: pct.Scan, specs, wins, run) -> tuple[dict, dict]:
+    """({casa code: (ndvi_min, ndvi_max)}, {casa code: n values}) for the study's mode."""
+    from ..casa import table_bounds
+    from ..casa.tables import vegetation_types
+
+    vegetated = vegetation_types().set_index("code")["vegetated"]
+    c = study.casa
+    if c.ndvi_bounds == "table":
+        bounds = table_bounds("casa")
+        return bounds, {k: int(scan.counts[k].sum()) for k in bounds}
+    todo = pct.unresolved(scan, c.lower_percentile, c.upper_percentile)
+    gathered = {}
+    if todo:
+        log.info("NDVI is not quantised at 1e-4 in %d needed histogram bin(s): exact second "
+                 "pass over those bins", len(todo))
+        task = dask.delayed(_gather_task, pure=True)
+        gathered = run("NDVI percentiles (refine)", _tree(_merge_gathered, [
+            task(specs["ndvi"], specs["vegetation"], r, cc, todo) for r, cc in wins]))
+    values = pct.class_percentiles(scan, c.lower_percentile, c.upper_percentile, gathered)
+    bounds = {k: (lo, hi) for k, (lo, hi, _) in values.items() if bool(vegetated.get(k, False))}
+    return bounds, {k: v[2] for k, v in values.items()}
+
+
+def kernel_bounds(bounds: dict, scan: pct.Scan) -> dict:
+    """Bounds for the kernel: a vegetated type present on the grid but without any valid
+    NDVI has no percentile; its pixels are NaN whatever the bounds, so the table's do."""
+    from ..casa import table_bounds
+
+    table = table_bounds("casa")
+    out = dict(bounds)
+    for k in np.flatnonzero(scan.cells):
+        if int(k) in table and int(k) not in out:
+            out[int(k)] = table[int(k)]
+    return out
+
+
+def _scan_problems(study, specs, scan: pct.Scan) -> list[Problem]:
+    problems = []
+    ndvi_file = specs["ndvi"].files[0]
+    problems += value_problems("ndvi", scan.ndvi_min, scan.ndvi_max, units=None,
+                               file=ndvi_file, scale=specs["ndvi"].scale)
+    if scan.unknown_cells:
+        problems.append(unknown_codes_problem(sorted(scan.unknown_codes),
+                                              specs["vegetation"].files[0],
+                                              study.inputs.vegetation.classes))
+    return problems
+
+
+CHECKED = ("temperature", "precipitation", "radiation")
+
+
+def _carbon_task(specs, rows, cols, bounds, params, target):
+    """Read one chunk of every input, run CASA on it, store it; return the exact value
+    ranges of the climate inputs in the chunk (for the run-time checks)."""
+    from .compute import carbon_arrays, single_threaded_kernel
+
+    data = {name: read_window(spec, rows, cols) for name, spec in specs.items()}
+    ranges = {}
+    with np.errstate(all="ignore"):
+        for name in CHECKED:
+            v = data[name]
+            ranges[name] = ((float(np.nanmin(v)), float(np.nanmax(v))) if not np.isnan(v).all()
+                            else (np.inf, -np.inf))
+    with single_threaded_kernel():
+        out = carbon_arrays(data["ndvi"], data["temperature"], data["precipitation"],
+                            data["radiation"], data["vegetation"], bounds=bounds, **params)
+    del data
+    target[(slice(0, out.shape[0]), rows, cols)] = out
+    return ranges
+
+
+def _merge_ranges(*parts):
+    return {name: (min(p[name][0] for p in parts), max(p[name][1] for p in parts))
+            for name in CHECKED}
+
+
+# ---------------------------------------------------------------------------- writing
+
+def _layout(folder: Path, monthly: bool) -> tuple[list[tuple[str, int]], dict[str, tuple[Path, int]]]:
+    """Quantity -> (temporary file, band); final file name -> (temporary file, bands)."""
+    layout, files = [], {}
+    for q in ANNUAL:
+        files[f"{q}.tif"] = (folder / f".{q}.tmp.tif", 1)
+        layout.append((str(folder / f".{q}.tmp.tif"), 1))
+    if monthly:
+        for q in ANNUAL:
+            files[f"{q}_monthly.tif"] = (folder / f".{q}_monthly.tmp.tif", 12)
+            layout += [(str(folder / f".{q}_monthly.tmp.tif"), m) for m in range(1, 13)]
+    return layout, files
+
+
+def _tags(study, year: int, quantity: str, bounds_mode: str, generated: bool) -> dict:
+    c = study.casa
+    tags = {"quantity": quantity, "year": str(year), "study": study.study.name,
+            "units": MONTHLY_UNITS if "monthly" in quantity else OUTPUT_UNITS,
+            "nodata": f"{NODATA:g}", "method": REFERENCE,
+            "ndvi_bounds": bounds_mode,
+            "ndvi_percentiles": f"{c.lower_percentile:g},{c.upper_percentile:g}",
+            "rn_coefficient": f"{c.rn_coefficient:g}", "rh_coefficient": f"{c.rh_coefficient:g}",
+            "eps_max": "casa table (Zhu et al. 2006)", "software": f"carbon-balance {__version__}"}
+    if generated:
+        tags["generated_inputs"] = "true: " + (study.study.generated_note or "generated inputs")
+    return tags
+
+
+def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins, run,
+                lock) -> dict[str, Path]:
+    c = study.casa
+    folder.mkdir(parents=True, exist_ok=True)
+    layout, files = _layout(folder, monthly)
+    for tmp, count in files.values():
+        create_tiled(tmp, grid, count)
+    target = GridTarget(layout, lock)
+    params = dict(monthly=monthly, rn_coefficient=c.rn_coefficient,
+                  rh_coefficient=c.rh_coefficient)
+    task = dask.delayed(_carbon_task, pure=False)
+    found = run("NPP, Rh, NEP", _tree(_merge_ranges, [
+        task(specs, r, cc, bounds, params, target) for r, cc in wins]))
+    problems = []
+    for name, (lo, hi) in found.items():
+        cfg = getattr(study.inputs, name)
+        problems += value_problems(name, lo, hi, units=cfg.units, file=specs[name].files[0],
+                                   scale=specs[name].scale)
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        raise ProblemsError(fatal)
+    for p in problems:
+        log.warning("%s", p)
+    out = {}
+    for name, (tmp, count) in files.items():
+        quantity = name.removesuffix(".tif")
+        descriptions = ([f"{quantity.split('_')[0]} month {m:02d}" for m in range(1, 13)]
+                        if count == 12 else [quantity])
+        out[quantity] = to_cog(tmp, folder / name, descriptions=descriptions,
+                               tags=_tags(study, year, quantity, c.ndvi_bounds,
+                                          study.study.generated_inputs))
+    return out
+
+
+# ---------------------------------------------------------------------------- progress
+
+class _Runner:
+    """Computes dask graphs on the chosen scheduler with a progress bar per stage."""
+
+    def __init__(self, client=None, progress: bool = True):
+        self.client = client
+        self.progress = progress
+        self.year = None
+
+    def __call__(self, stage: str, graph):
+        label = f"{self.year} · {stage}" if self.year is not None else stage
+        log.info("%s", label)
+        if self.client is not None:
+            return self._distributed(label, graph)
+        return self._threaded(label, graph)
+
+    def _threaded(self, label, graph):
+        from dask.callbacks import Callback
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+            TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), disable=not self.progress, transient=False) as bar:
+            task = bar.add_task(label, total=None)
+
+            class _Tick(Callback):
+                def _start_state(self, dsk, state):
+                    bar.update(task, total=sum(len(state[k]) for k in
+                                               ("ready", "waiting", "finished", "running")))
+
+                def _posttask(self, key, result, dsk, state, worker_id):
+                    bar.advance(task)
+
+            with _Tick():
+                (result,) = dask.compute(graph, scheduler="threads",
+                                         num_workers=os.cpu_count() or 1)
+            bar.update(task, completed=bar.tasks[0].total or 0)
+        return result
+
+    def _distributed(self, label, graph):
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      disable=not self.progress) as bar:
+            bar.add_task(label, total=None)
+            (result,) = dask.compute(graph, scheduler=self.client)
+        return result
+
+
+# ---------------------------------------------------------------------------- public
+
+def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
+                progress: bool = True, chunks=None) -> dict[int, dict[str, Path]]:
+    """Write ``folder/grids/{year}/{npp,rh,nep}.tif`` (and ``*_monthly.tif``) and
+    ``folder/tables/ndvi_bounds.csv`` for every study year.
+
+    ``client``: a ``distributed.Client`` to compute on (default: local threads).
+    Raises :class:`ProblemsError` when an input value is refused (same rules as
+    :func:`carbon_balance.grid.checks.raster_problems`, on the whole grid).
+    Returns {year: {"npp": path, "rh": path, "nep": path[, "npp_monthly": ...]}}.
+    """
+    from ..casa.tables import vegetation_types
+
+    folder = Path(folder)
+    grid = study_grid(study)
+    lut = class_lookup(study)
+    chunk = _chunk_shape(study, chunks)
+    wins = windows(grid, chunk)
+    log.info("study grid: %s; chunks of %d x %d", grid.describe(), *chunk)
+    if client is not None:
+        from distributed import Lock
+        lock = Lock(f"carbon-balance-grids-{os.getpid()}-{id(folder)}")
+    else:
+        lock = threading.Lock()
+    runner = _Runner(client, progress)
+    names = vegetation_types().set_index("code")["name"]
+    rows, out = [], {}
+    for year in study.study.years:
+        runner.year = year
+        specs = year_specs(study, year, grid, lut, log_alignment=True)
+        scan = ndvi_scan(specs, wins, run=runner)
+        problems = _scan_problems(study, specs, scan)
+        if any(p.fatal for p in problems):
+            raise ProblemsError(problems)
+        bounds, n_values = _bounds(study, scan, specs, wins, runner)
+        for code, (lo, hi) in sorted(bounds.items()):
+            rows.append({"year": year, "code": code, "name": names[code], "ndvi_min": lo,
+                         "ndvi_max": hi, "n_pixels": int(scan.cells[code]),
+                         "mode": study.casa.ndvi_bounds, "n_values": n_values.get(code, 0)})
+            log.info("%d NDVI bounds of casa type %d (%s): %.6g .. %.6g", year, code,
+                     names[code], lo, hi)
+        out[year] = _write_year(study, year, grid, specs, kernel_bounds(bounds, scan),
+                                folder / "grids" / str(year), monthly=monthly, wins=wins,
+                                run=runner, lock=lock)
+    tables = folder / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
+    return out
+
+
+@contextlib.contextmanager
+def _client(workers: int | None, scheduler: str | None):
+    """None (local threads), a LocalCluster of ``workers`` processes, or ``scheduler``."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler, set_as_default=False) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def study_inputs(study) -> list[Path]:
+    """Every input file of the study (for the manifest's hashes)."""
+    files = []
+    for year in study.study.years:
+        for name in INPUTS:
+            files += study.input_paths(name, year)
+    classes = study.inputs.vegetation.classes
+    if classes not in ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd"):
+        files.append(study.resolve(classes))
+    return list(dict.fromkeys(files))
+
+
+def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,
+            scheduler: str | None = None, overwrite: bool = False,
+            progress: bool = True) -> Path:
+    """``carbon-balance nep``: validate, then write the grids of every year into ``out``.
+
+    ``out`` gets grids/{year}/npp.tif, rh.tif, nep.tif (float32 COGs, g C m-2 yr-1,
+    nodata -9999), tables/ndvi_bounds.csv, study.toml, run.log and manifest.json; it is
+    written atomically (nothing is left behind on failure).
+    """
+    study = load_study(study_path)
+    check_can_write(out, overwrite)
+    problems = raster_problems(study)
+    if any(p.fatal for p in problems):
+        raise ProblemsError(problems)
+    with _client(workers, scheduler) as client, atomic_output(out, overwrite=overwrite) as tmp:
+        for p in problems:
+            log.warning("%s", p)
+        if client is not None:
+            log.info("dask.distributed scheduler at %s", client.scheduler.address)
+        write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
+        shutil.copyfile(study.source, tmp / "study.toml")
+        write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
+                       inputs=study_inputs(study))
+    return Path(out).resolve()

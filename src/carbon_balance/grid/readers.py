@@ -1,0 +1,256 @@
+"""Open the study's raster inputs and read windows of them on the study grid.
+
+Each input of one year is described by an :class:`InputSpec` (plain, picklable data: the
+file names, bands, raw nodata, scale/offset, declared units, resampling and the study
+grid). :func:`read_window` reads one window of the study grid from it:
+
+* files already on the study grid (same CRS and cell size, whole-cell offset) are read
+  directly, window by window;
+* other files are reprojected and resampled on the fly through a GDAL warped VRT
+  (:class:`rasterio.vrt.WarpedVRT`), so only the source pixels under the window are read;
+* raw nodata becomes NaN, then ``value = raw * scale + offset``, then the declared units
+  are converted to model units (:mod:`carbon_balance.grid.units`).
+
+GeoTIFF and NetCDF (through GDAL's netCDF driver: a variable with 12 time steps reads as
+12 bands; ``scale_factor``/``add_offset``/``_FillValue`` are honoured) are accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from .template import StudyGrid
+from .units import MODEL_UNITS, to_model_units
+
+log = logging.getLogger(__name__)
+
+MONTHLY_INPUTS = ("ndvi", "temperature", "precipitation", "radiation")
+INPUTS = MONTHLY_INPUTS + ("vegetation",)
+RESAMPLING = {"bilinear": Resampling.bilinear, "average": Resampling.average,
+              "nearest": Resampling.nearest, "mode": Resampling.mode}
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+
+
+def gdal_name(path: str | Path, variable: str | None = None) -> str:
+    """The name GDAL opens: ``NETCDF:"file.nc":variable`` for a NetCDF variable."""
+    path = str(path)
+    if variable and path.lower().endswith(NETCDF_SUFFIXES):
+        return f'NETCDF:"{path}":{variable}'
+    return path
+
+
+def netcdf_variable(path: str | Path, variable: str | None) -> str | None:
+    """The NetCDF variable to read: the declared one, or the only gridded one in the file."""
+    if variable or not str(path).lower().endswith(NETCDF_SUFFIXES):
+        return variable
+    with rasterio.open(path) as src:
+        subs = src.subdatasets
+    if not subs:
+        return None
+    names = [s.rsplit(":", 1)[-1] for s in subs]
+    if len(names) == 1:
+        return names[0]
+    raise ValueError(f"the NetCDF file holds several variables ({', '.join(names)})")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Everything needed to read one input of one year onto the study grid."""
+
+    name: str                       # ndvi, temperature, precipitation, radiation, vegetation
+    year: int
+    files: tuple[str, ...]          # GDAL names; 1 file with 12 bands, or 12 files
+    bands: tuple[tuple[int, int], ...]  # (file index, 1-based band) per month, or 1 for vegetation
+    nodata: float | None            # raw nodata
+    scale: float
+    offset: float
+    units: str | None
+    resampling: str
+    grid: StudyGrid
+    src_shape: tuple[int, int] = (0, 0)
+    #: (row, col) of the study grid's origin in the file when no warping is needed
+    direct_offset: tuple[int, int] | None = None
+    #: vegetation only: sorted raw codes and their casa codes (NaN = nodata)
+    lut_codes: tuple[float, ...] = field(default=(), repr=False)
+    lut_casa: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def monthly(self) -> bool:
+        return self.name != "vegetation"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        g = self.grid
+        return (12, g.height, g.width) if self.monthly else (g.height, g.width)
+
+
+def _direct_offset(src, grid: StudyGrid) -> tuple[int, int] | None:
+    """Whole-cell offset of the study grid inside ``src`` when no resampling is needed."""
+    if src.crs is None or src.crs != grid.crs:
+        return None
+    s, g = src.transform, grid.transform
+    if not (np.isclose(s.a, g.a, rtol=1e-9, atol=0) and np.isclose(s.e, g.e, rtol=1e-9, atol=0)
+            and s.b == 0 and s.d == 0 and g.b == 0 and g.d == 0):
+        return None
+    col, row = (g.c - s.c) / s.a, (g.f - s.f) / s.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    col, row = int(round(col)), int(round(row))
+    if row < 0 or col < 0 or row + grid.height > src.height or col + grid.width > src.width:
+        return None
+    return (row, col)
+
+
+def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: bool = False,
+               class_lookup=None) -> InputSpec:
+    """Describe input ``name`` of ``year`` (reads the files' metadata only).
+
+    Raises ``ValueError``/``rasterio`` errors for unreadable files; the checks
+    (:mod:`carbon_balance.grid.checks`) turn those into :class:`Problem` items first.
+    """
+    cfg = getattr(study.inputs, name)
+    paths = study.input_paths(name, year)
+    variable = netcdf_variable(paths[0], cfg.variable)
+    files = tuple(gdal_name(p, variable) for p in paths)
+    with rasterio.open(files[0]) as src:
+        count = src.count
+        file_nodata = src.nodata
+        file_scale = src.scales[0] if src.scales else 1.0
+        file_offset = src.offsets[0] if src.offsets else 0.0
+        direct = _direct_offset(src, grid)
+        src_desc = (f"{src.width} x {src.height} cells of {abs(src.transform.a):g} x "
+                    f"{abs(src.transform.e):g} in {src.crs.to_string() if src.crs else 'no CRS'}")
+        src_shape = (src.height, src.width)
+    if name == "vegetation":
+        bands = ((0, 1),)
+    elif len(files) == 12:
+        bands = tuple((i, 1) for i in range(12))
+    else:
+        if count != 12:
+            raise ValueError(f"{files[0]} has {count} bands, 12 needed")
+        bands = tuple((0, b) for b in range(1, 13))
+    set_keys = cfg.model_fields_set
+    # The study file's scale/offset win; otherwise the file's own (GeoTIFF/NetCDF metadata).
+    scale = cfg.scale if "scale" in set_keys else (file_scale if file_scale is not None else 1.0)
+    offset = cfg.offset if "offset" in set_keys else (file_offset if file_offset is not None else 0.0)
+    nodata = cfg.nodata if cfg.nodata is not None else file_nodata
+    resampling = cfg.resampling or ("mode" if name == "vegetation" else "bilinear")
+    lut_codes: tuple = ()
+    lut_casa: tuple = ()
+    if name == "vegetation" and class_lookup is not None:
+        lut_codes, lut_casa = class_lookup
+    spec = InputSpec(name=name, year=year, files=files, bands=bands, nodata=nodata,
+                     scale=float(scale), offset=float(offset), units=cfg.units,
+                     resampling=resampling, grid=grid, src_shape=src_shape,
+                     direct_offset=direct, lut_codes=lut_codes, lut_casa=lut_casa)
+    if log_alignment:
+        what = ("read directly (already on the study grid)" if direct is not None else
+                f"reprojected/resampled ({resampling}) onto {grid.describe()}")
+        conv = []
+        if spec.scale != 1.0 or spec.offset != 0.0:
+            conv.append(f"value = raw * {spec.scale:g} + {spec.offset:g}")
+        if cfg.units and cfg.units != MODEL_UNITS.get(name):
+            conv.append(f"{cfg.units} -> {MODEL_UNITS[name]}")
+        log.info("%s %d: %s (%s): %s; nodata %s%s", name, year, paths[0] if len(paths) == 1
+                 else f"{len(paths)} monthly files from {paths[0]}", src_desc, what,
+                 "NaN" if nodata is None else f"{nodata:g}",
+                 "; " + ", ".join(conv) if conv else "")
+    return spec
+
+
+def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
+                cols: slice) -> np.ndarray:
+    """Raw values of ``bands`` of one file in the window, float32, raw nodata as NaN."""
+    r0, r1 = rows.start or 0, rows.stop
+    c0, c1 = cols.start or 0, cols.stop
+    h, w = r1 - r0, c1 - c0
+    g = spec.grid
+    with rasterio.open(spec.files[file_index]) as src:
+        if spec.direct_offset is not None:
+            dr, dc = spec.direct_offset
+            data = src.read(bands, window=Window(c0 + dc, r0 + dr, w, h), out_dtype="float32")
+            if spec.nodata is not None and not np.isnan(spec.nodata):
+                data[data == np.float32(spec.nodata)] = np.nan
+            return data
+        with WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height,
+                       resampling=RESAMPLING[spec.resampling], src_nodata=spec.nodata,
+                       nodata=np.nan, dtype="float32") as vrt:
+            return vrt.read(bands, window=Window(c0, r0, w, h))
+
+
+def read_raw(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
+    """Scaled values (``raw * scale + offset``, NaN for nodata) of the window, float32;
+    shape (12, h, w) for monthly inputs and (h, w) for vegetation (raw class codes)."""
+    if spec.name == "vegetation":
+        return _read_bands(spec, 0, [1], rows, cols)[0]
+    if len(spec.files) == 1:
+        data = _read_bands(spec, 0, [b for _, b in spec.bands], rows, cols)
+    else:
+        data = np.concatenate([_read_bands(spec, i, [b], rows, cols) for i, b in spec.bands])
+    if spec.scale != 1.0:
+        data *= np.float32(spec.scale)
+    if spec.offset != 0.0:
+        data += np.float32(spec.offset)
+    return data
+
+
+def crosswalk(raw_codes: np.ndarray, lut_codes, lut_casa) -> np.ndarray:
+    """Raw class codes -> casa codes (float32, NaN for nodata); codes missing from the
+    table become -1 (refused by the checks)."""
+    codes = np.asarray(lut_codes, dtype=np.float64)
+    casa = np.asarray(lut_casa, dtype=np.float32)
+    out = np.full(raw_codes.shape, np.nan, dtype=np.float32)
+    valid = ~np.isnan(raw_codes)
+    if codes.size == 0:
+        out[valid] = -1
+        return out
+    idx = np.clip(np.searchsorted(codes, raw_codes[valid]), 0, codes.size - 1)
+    found = codes[idx] == raw_codes[valid]
+    out[valid] = np.where(found, casa[idx], np.float32(-1))
+    return out
+
+
+def read_window(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
+    """One window of the input on the study grid in model units (float32, NaN = nodata).
+
+    Vegetation comes back as casa codes (NaN = nodata, -1 = code missing from the table).
+    """
+    data = read_raw(spec, rows, cols)
+    if spec.name == "vegetation":
+        return crosswalk(data, spec.lut_codes, spec.lut_casa)
+    return to_model_units(data, spec.name, spec.units, spec.year)
+
+
+class WindowReader:
+    """An array-like over one input on the study grid, for :func:`dask.array.from_array`.
+
+    Picklable (it only holds the :class:`InputSpec`), so it works on distributed workers.
+    """
+
+    def __init__(self, spec: InputSpec, raw: bool = False):
+        self.spec = spec
+        self.raw = raw
+        self.shape = spec.shape
+        self.dtype = np.dtype("float32")
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key):
+        key = tuple(key) + (slice(None),) * (self.ndim - len(key))
+        rows, cols = key[-2], key[-1]
+        rows = slice(*rows.indices(self.shape[-2])[:2])
+        cols = slice(*cols.indices(self.shape[-1])[:2])
+        data = read_raw(self.spec, rows, cols) if self.raw else read_window(self.spec, rows, cols)
+        if self.ndim == 3:
+            data = data[key[0]]
+        return data
+
+    def __dask_tokenize__(self):
+        return ("WindowReader", self.spec, self.raw)

@@ -1,0 +1,268 @@
+"""The self-contained HTML report of an output folder (``DIR/report.html``).
+
+One file that opens in any browser without a network: figures are inline PNG data URIs,
+styles are inline, nothing is loaded from elsewhere. Tables show the CSV cells as they
+are written in ``DIR/tables`` (the same text, so the numbers are identical to the
+CSVs), with units in the headers. Unit names and every other value are HTML-escaped by
+jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from ..errors import InputError
+from ..figures import draw_all
+from ..figures._folder import Results, load_results
+from ..figures.maps import basis_unit
+from .columns import column_label, is_numeric_column
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+#: Sections in order: id, title, depends on generated inputs.
+SECTIONS = [
+    ("data", "Data and provenance", False),
+    ("nep", "Net ecosystem productivity (NEP)", True),
+    ("budgets", "Carbon budgets", True),
+    ("indicators", "Carbon balance indicators", True),
+    ("zoning", "Carbon balance zoning", True),
+    ("changes", "Changes and shares", True),
+    ("spatial", "Spatial autocorrelation", True),
+]
+#: Tables longer than this are folded into a <details> element.
+FOLD_ROWS = 40
+
+#: Method references (DOIs as text: the report links to nothing outside itself).
+REFERENCES = [
+    ("Fan Y., Wang Y., Han R., Li X. (2024) Spatial-temporal dynamics of carbon budgets and "
+     "carbon balance zoning: a case study of the Middle Reaches of the Yangtze River Urban "
+     "Agglomerations, China. Land 13:297. doi:10.3390/land13030297"),
+    "Potter C. et al. (1993) Global Biogeochemical Cycles 7:811. doi:10.1029/93GB02725",
+    "Zhu W., Pan Y., Zhang J. (2007) J. Plant Ecol. (Chinese) 31:413",
+    "Zhu W. et al. (2006) Chinese Science Bulletin 51:457",
+    "Zhou G., Zhang X. (1995) Acta Phytoecologica Sinica 19:193",
+    "Thornthwaite C.W. (1948) Geographical Review 38:55",
+    "Pei Z. et al. (2009) J. Integr. Plant Biol. 51:521",
+    ("Chen J. et al. (2020) County-level CO2 emissions and sequestration in China during "
+     "1997-2017. Scientific Data 7:391. doi:10.1038/s41597-020-00736-3"),
+    ("Anselin L. (1995) Local indicators of spatial association - LISA. Geographical "
+     "Analysis 27:93. doi:10.1111/j.1538-4632.1995.tb00338.x"),
+]
+
+
+def _env() -> jinja2.Environment:
+    # autoescape on for every template: unit names come from user files
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
+def _text_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """A CSV of ``tables/`` with every cell as the text written in the file."""
+    path = folder / "tables" / f"{name}.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+
+
+def table_view(df: pd.DataFrame | None, *, caption: str, columns: list[str] | None = None,
+               basis: str = "CO2", generated: bool = False, note: str = "",
+               fold: bool | None = None) -> dict | None:
+    """What the template needs to draw one table (headers with units, text cells)."""
+    if df is None:
+        return None
+    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+    unit = basis_unit(basis)
+    return {
+        "caption": caption,
+        "columns": [{"code": c, "label": column_label(c, unit), "numeric": is_numeric_column(c)}
+                    for c in cols],
+        "rows": df[cols].to_numpy().tolist(),
+        "n_rows": len(df),
+        "fold": len(df) > FOLD_ROWS if fold is None else fold,
+        "generated": generated,
+        "note": note,
+    }
+
+
+def _is_true(series: pd.Series) -> pd.Series:
+    return series.str.strip().str.lower().isin(["true", "1", "yes"])
+
+
+def _estimated(units: pd.DataFrame | None) -> dict:
+    """Which emissions and GDP values are estimated, not observed (from ``units.csv``)."""
+    out: dict = {"ce": None, "gdp": None, "summary": []}
+    if units is None:
+        return out
+    if "ce_estimated" in units:
+        rows = units[_is_true(units["ce_estimated"])]
+        cols = ["unit_id", "name", "year", "ce_t_co2", "ce_low_t_co2", "ce_high_t_co2",
+                "ce_method"]
+        if len(rows):
+            out["ce"] = rows
+            method = rows["ce_method"] if "ce_method" in rows else pd.Series("", rows.index)
+            for (year, m), g in rows.groupby([rows["year"], method]):
+                out["summary"].append(f"Emissions {year}: {len(g)} unit(s) estimated"
+                                      + (f" by {m}" if m else ""))
+        out["ce_cols"] = cols
+    if "gdp_estimated" in units:
+        rows = units[_is_true(units["gdp_estimated"])]
+        if len(rows):
+            out["gdp"] = rows
+            names = sorted(set(rows["name"]))
+            out["summary"].append(f"GDP estimated for {len(names)} unit(s): " + ", ".join(names))
+    return out
+
+
+def _figure_views(made, section: str) -> list[dict]:
+    views = []
+    for m in made:
+        if m.spec.section != section:
+            continue
+        data = base64.b64encode(m.png.read_bytes()).decode("ascii")
+        views.append({"stem": m.spec.stem, "caption": m.spec.caption,
+                      "generated": m.spec.generated, "src": f"data:image/png;base64,{data}"})
+    return views
+
+
+def _uncertainty(res: Results, text) -> dict | None:
+    """The optional uncertainty section (issue 7): zone probabilities and its figures."""
+    probs = text("zone_probabilities")
+    if probs is None:
+        return None
+    figures = []
+    for png in sorted((res.folder / "figures").glob("uncertainty_*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        figures.append({"stem": png.stem, "caption": png.stem.replace("_", " "),
+                        "generated": res.generated, "src": f"data:image/png;base64,{data}"})
+    extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
+             for n, cap in (("zone_probabilities", "Probability of each zone per unit and year"),
+                            ("uncertainty_intervals", "Intervals of the results"),
+                            ("sensitivity", "Sensitivity of the results to each parameter"))]
+    return {"tables": [t for t in extra if t], "figures": figures}
+
+
+def report_context(res: Results, made) -> dict:
+    """Everything the template shows, as plain Python values."""
+    folder, basis, gen = res.folder, res.basis, res.generated
+    text = lambda n: _text_table(folder, n)
+    units = text("units")
+    est = _estimated(units)
+    t = lambda *a, **k: table_view(*a, basis=basis, **k)
+    manifest = res.manifest
+    inputs = pd.DataFrame(manifest.get("inputs") or [], columns=["path", "sha256", "bytes"])
+    inputs = inputs.astype(str)
+    study_text = ((folder / "study.toml").read_text(encoding="utf-8")
+                  if (folder / "study.toml").exists() else "")
+    changes = text("changes")
+    tables = {
+        "data": [
+            t(inputs if len(inputs) else None, caption="Input files and their sha256 "
+              "(from manifest.json)", columns=["path", "sha256", "bytes"], fold=False),
+            t(text("emissions_backtest"), caption="Backtest of the emission gap-filling "
+              "methods: error when forecasting held-out years"),
+            t(est["ce"], caption="Estimated emissions (not in the inventory)",
+              columns=est.get("ce_cols")),
+            t(est["gdp"], caption="Estimated GDP (not in the statistics)",
+              columns=["unit_id", "name", "year", "gdp_yuan"]),
+            t(text("emissions"), caption="Emissions by unit and year, with method and "
+              "95 % interval"),
+            t(text("ndvi_bounds"), caption="NDVI bounds per vegetation class and year",
+              generated=gen),
+        ],
+        "nep": [t(units, caption="Productivity and carbon sequestration by unit",
+                  columns=["unit_id", "name", "year", "area_km2", "vegetated_area_km2",
+                           "npp_mean_g_c_m2", "nep_mean_g_c_m2", "cs_t_c", "cs_t_co2"],
+                  generated=gen)],
+        "budgets": [
+            t(text("region"), caption="Region totals by year", generated=gen),
+            t(text("groups"), caption="Group totals by year", generated=gen),
+            t(units, caption="Carbon budget by unit and year",
+              columns=["unit_id", "name", "group", "year", "ce_t_co2", "ce_estimated",
+                       "cs_t_co2", "cb_t", "budget_state"], generated=gen),
+        ],
+        "indicators": [t(units, caption="Indicators by unit and year",
+                         columns=["unit_id", "name", "year", "gdp_yuan", "gdp_estimated",
+                                  "cbi", "ecc", "esc"], generated=gen)],
+        "zoning": [
+            t(text("zone_shares"), caption="Zone shares of the study area", generated=gen),
+            t(text("zone_transitions"), caption="Zone transitions between years",
+              generated=gen),
+            t(units, caption="Zone of each unit and year",
+              columns=["unit_id", "name", "year", "budget_state", "zone", "zone_reason"],
+              generated=gen),
+        ],
+        "changes": [
+            t(changes[changes["level"] != "unit"] if changes is not None else None,
+              caption="Changes of the region and groups", generated=gen),
+            t(changes[changes["level"] == "unit"] if changes is not None else None,
+              caption="Changes by unit", generated=gen),
+        ],
+        "spatial": [
+            t(text("spatial_global"), caption="Global Moran's I (queen contiguity, "
+              "row-standardised weights, permutation p-value)", generated=gen),
+            t(text("spatial_local"), caption="Local Moran's I (LISA) by unit",
+              generated=gen),
+        ],
+    }
+    missing_note = {
+        "spatial": "No spatial autocorrelation tables in this folder." if text(
+            "spatial_global") is None else "",
+        "changes": "No changes table in this folder." if changes is None else "",
+        "zoning": "No zoning tables in this folder." if text("zone_shares") is None else "",
+    }
+    sections = []
+    for sid, title, depends in SECTIONS:
+        sections.append({"id": sid, "title": title, "generated": gen and depends,
+                         "figures": _figure_views(made, sid),
+                         "tables": [x for x in tables.get(sid, []) if x],
+                         "note": missing_note.get(sid, "")})
+    return {
+        "name": res.name,
+        "description": str((res.study.get("study") or {}).get("description", "")
+                           or (res.parameters.get("study") or {}).get("description", "") or ""),
+        "generated": gen,
+        "generated_note": res.generated_note,
+        "basis": basis,
+        "basis_unit": basis_unit(basis),
+        "manifest": {k: manifest.get(k, "") for k in ("tool", "version", "command",
+                                                       "created_utc", "python", "note")},
+        "sources": manifest.get("sources") or [],
+        "study_text": study_text,
+        "estimated_summary": est["summary"],
+        "references": REFERENCES,
+        "sections": sections,
+        "uncertainty": _uncertainty(res, text),
+    }
+
+
+def render_report(res: Results, made) -> str:
+    """The report's HTML text."""
+    return _env().get_template("report.html.j2").render(**report_context(res, made))
+
+
+def build_report(folder: str | Path) -> Path:
+    """(Re)make the figures of an output folder and write ``DIR/report.html``."""
+    folder = Path(folder)
+    res = load_results(folder)
+    if res.table("units") is None:
+        raise InputError("no tables/units.csv in the output folder", file=folder,
+                         fix="give the folder written by `carbon-balance run` or `demo`")
+    made = draw_all(res)
+    html = render_report(res, made)
+    path = folder / "report.html"
+    tmp = folder / ".report.html.partial"
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)  # a reader never sees half a report
+    log.info("report written: %s (%d figures)", path, len(made))
+    return path
+
+
+__all__ = ["build_report", "render_report", "report_context", "table_view"]

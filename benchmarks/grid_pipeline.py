@@ -16,7 +16,10 @@ In one run it
 3. (b) runs ``carbon-balance nep STUDY --out DIR`` in a subprocess, timed;
 4. (c) records the peak memory of (b): the peak of the summed RSS of the process tree
    (sampled every 0.1 s with psutil) and the kernel's max RSS of any child
-   (``resource.getrusage(RUSAGE_CHILDREN)``).
+   (``resource.getrusage(RUSAGE_CHILDREN)``);
+5. for context, (a) again after (b) (the machine is shared: the spread says how noisy
+   the figures are), and (k) the CASA kernel alone (``casa.annual_carbon``, one thread)
+   on decoded 1024 x 1024 inputs, scaled to the grid and the cores: the compute floor.
 
 The generated files and outputs are deleted at the end unless ``--keep``.
 """
@@ -127,8 +130,14 @@ def generate(root: Path, size: int, years: list[int], chunk: int) -> list[Path]:
     return files
 
 
-def io_floor(files: list[Path], threads: int) -> float:
-    """Seconds to read and decode every band of every file once (1024-cell windows)."""
+def _cpu(who) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def io_floor(files: list[Path], threads: int) -> tuple[float, float]:
+    """(wall, CPU) seconds to read and decode every band of every file once
+    (1024-cell windows)."""
     def read(job):
         path, win = job
         with rasterio.open(path) as src:
@@ -140,18 +149,45 @@ def io_floor(files: list[Path], threads: int) -> float:
             h, w = src.height, src.width
         jobs += [(path, Window(c, r, min(1024, w - c), min(1024, h - r)))
                  for r in range(0, h, 1024) for c in range(0, w, 1024)]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(read, jobs))
-    return time.perf_counter() - t
+    return time.perf_counter() - t, _cpu(resource.RUSAGE_SELF) - c
 
 
-def run_nep(study: Path, out: Path, extra: list[str]) -> tuple[float, float, float]:
-    """(seconds, peak summed RSS of the process tree [GiB], max child RSS [GiB])."""
+def kernel_floor(size: int, years: int, threads: int) -> float:
+    """Seconds the CASA kernel alone needs for the grid: one 1024 x 1024 chunk of
+    decoded generated inputs, one thread, scaled by cells / (chunk cells x threads)."""
+    import numba
+
+    from carbon_balance import casa
+
+    n = min(size, 1024)
+    f = _fields(slice(0, n), n, np.random.default_rng(0))
+    ndvi = f["ndvi"].astype(np.float32) * np.float32(1e-4)
+    args = (ndvi, f["tmp"].astype(np.float32) / 10, f["pre"], f["sol"] * np.float32(2.6),
+            np.full((n, n), 6, np.float32))
+    bounds = {6: (0.1, 0.8)}
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        casa.annual_carbon(*args, bounds=bounds)          # compile / load the cache
+        t = time.perf_counter()
+        casa.annual_carbon(*args, bounds=bounds)
+        one = time.perf_counter() - t
+    finally:
+        numba.set_num_threads(old)
+    return one * size * size * years / (n * n) / threads
+
+
+def run_nep(study: Path, out: Path, extra: list[str]) -> tuple[float, float, float, float]:
+    """(wall seconds, CPU seconds, peak summed RSS of the process tree [GiB],
+    max child RSS [GiB]). CPU time counts the waited-for processes only (with
+    --workers, the worker processes are the cluster's, not counted)."""
     peak = [0]
     cmd = [sys.executable, "-m", "carbon_balance.cli", "-q", "nep", str(study), "--out",
            str(out), *extra]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
 
@@ -171,8 +207,9 @@ def run_nep(study: Path, out: Path, extra: list[str]) -> tuple[float, float, flo
     watcher.join()
     if proc.returncode:
         raise SystemExit(f"carbon-balance nep failed ({proc.returncode}):\n{err[-3000:]}")
+    cpu = _cpu(resource.RUSAGE_CHILDREN) - c
     child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return elapsed, peak[0] / 2**30, child_max / 2**30
+    return elapsed, cpu, peak[0] / 2**30, child_max / 2**30
 
 
 def main(argv=None):
@@ -203,15 +240,22 @@ def main(argv=None):
         disk = sum(f.stat().st_size for f in files) / 2**30
         as_f32 = 4 * 12 * 4 * args.size**2 * args.years / 2**30
         threads = os.cpu_count() or 1
-        floor = io_floor(files, threads)
+        floor, floor_cpu = io_floor(files, threads)
         extra = ["--workers", str(args.workers)] if args.workers else []
-        nep, peak, child = run_nep(root / "study" / "study.toml", root / "out", extra)
+        nep, nep_cpu, peak, child = run_nep(root / "study" / "study.toml", root / "out", extra)
+        floor2, floor2_cpu = io_floor(files, threads)
+        kernel = kernel_floor(args.size, args.years, threads)
         print(f"grid {args.size} x {args.size}, {args.years} year(s), chunk {args.chunk}, "
               f"{threads} cores{', workers ' + str(args.workers) if args.workers else ''}")
         print(f"inputs: {len(files)} files, {disk:.2f} GiB on disk, {as_f32:.2f} GiB as float32 "
               f"(4 monthly variables); generated in {gen:.1f} s")
-        print(f"(a) read + decode all inputs once: {floor:8.1f} s")
-        print(f"(b) carbon-balance nep:            {nep:8.1f} s   (b)/(a) = {nep / floor:.2f}")
+        print(f"(a) read + decode all inputs once: {floor:8.1f} s wall {floor_cpu:8.1f} s CPU"
+              f"   (again after (b): {floor2:.1f} s wall, {floor2_cpu:.1f} s CPU)")
+        print(f"(b) carbon-balance nep:            {nep:8.1f} s wall {nep_cpu:8.1f} s CPU")
+        print(f"    (b)/(a) wall = {nep / floor:.2f} (second (a): {nep / floor2:.2f}); "
+              f"CPU = {nep_cpu / floor_cpu:.2f} (second (a): {nep_cpu / floor2_cpu:.2f})")
+        print(f"(k) CASA kernel alone, {threads} threads: {kernel:8.1f} s   "
+              f"(b)/((a)+(k)) = {nep / (floor + kernel):.2f}")
         print(f"(c) peak memory: process tree {peak:.2f} GiB; largest process {child:.2f} GiB")
     finally:
         if not args.keep:

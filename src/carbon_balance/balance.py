@@ -63,10 +63,10 @@ def economic_contribution(gdp, ce, gdp_total=None, ce_total=None) -> np.ndarray:
 def ecological_support(cs, ce, cs_total=None, ce_total=None) -> np.ndarray:
     """ESC_i = (CS_i / sum CS) / (CE_i / sum CE) [-]; NaN when sum CS <= 0."""
     cs, ce = np.asarray(cs, float), np.asarray(ce, float)
-    cs_total = np.nansum(cs) if cs_total is None else cs_total
-    if not cs_total > 0:
-        return np.full(cs.shape, np.nan)
-    return _share_ratio(cs, ce, cs_total, np.nansum(ce) if ce_total is None else ce_total)
+    cs_total = np.nansum(cs) if cs_total is None else np.asarray(cs_total, float)
+    ratio = _share_ratio(cs, ce, cs_total, np.nansum(ce) if ce_total is None else ce_total)
+    # totals may be arrays (one per year or per Monte Carlo draw)
+    return np.where(cs_total > 0, ratio, np.nan)
 
 
 def zone(ce, cs, ecc, esc, *, ecc_threshold: float = 1.0, esc_threshold: float = 1.0,

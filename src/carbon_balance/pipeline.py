@@ -42,32 +42,67 @@ def _read_grid(path: Path) -> tuple[np.ndarray, object, object]:
         return a, ds.transform, ds.crs
 
 
-def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | None = None) -> pd.DataFrame:
+#: Above this many cells a grid is summed chunk by chunk on dask (rasterised zones,
+#: cell-centre rule) instead of with exact coverage fractions held in memory.
+LARGE_GRID_CELLS = 100_000_000
+
+
+def _grid_meta(path: Path):
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return (ds.height, ds.width), ds.transform, ds.crs
+
+
+def _lazy_grid(path: Path, chunk: int = 4096):
+    """A GeoTIFF band as a dask array [file units], nodata as NaN."""
+    import rioxarray
+
+    da_ = rioxarray.open_rasterio(path, chunks={"x": chunk, "y": chunk}, masked=True)
+    return da_.isel(band=0).data
+
+
+def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | None = None, *,
+                 large_grid_cells: int = LARGE_GRID_CELLS) -> pd.DataFrame:
     """Per unit and year: NPP and NEP sums and the vegetated area, from annual GeoTIFFs.
 
     ``grids``: {year: {"npp": path, "nep": path}} [g C m-2 yr-1]. ``vegetated``: {year:
-    2-D array, 1 where the casa type is vegetated} on the same grid; default: NPP > 0.
+    2-D array (numpy or dask), 1 where the casa type is vegetated} on the same grid;
+    default: NPP > 0. Grids above ``large_grid_cells`` cells go the chunked dask path.
     Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2.
     """
-    from .accounting.zonal import cell_areas_m2, coverage_fractions, zonal_sums
+    from .accounting.zonal import cell_areas_m2, coverage_fractions, zonal_sums, zonal_sums_dask
 
     rows, cache = [], {}
     for year, paths in sorted(grids.items()):
-        nep, transform, crs = _read_grid(Path(paths["nep"]))
-        npp = _read_grid(Path(paths["npp"]))[0] if "npp" in paths else np.full(nep.shape, np.nan)
-        key = (nep.shape, tuple(transform), str(crs))
-        if key not in cache:  # coverage and areas are per grid, not per year
-            cache[key] = (coverage_fractions(units, nep.shape, transform, crs),
-                          cell_areas_m2(nep.shape, transform, crs))
-        cov, area = cache[key]
+        shape, transform, crs = _grid_meta(Path(paths["nep"]))
         veg = None if vegetated is None else vegetated.get(year)
-        if veg is None:
-            veg = np.where(np.isfinite(npp), npp > 0, 0.0)
-        veg = np.where(np.isfinite(np.asarray(veg, float)), np.asarray(veg, float), 0.0)
-        veg_m2 = zonal_sums(veg, cov, area)
-        nep_g = zonal_sums(nep, cov, area)
-        npp_g = zonal_sums(npp, cov, area)
-        for i, uid in enumerate(cov.unit_ids):
+        if shape[0] * shape[1] > large_grid_cells:
+            import dask.array as da
+
+            nep = _lazy_grid(Path(paths["nep"]))
+            npp = _lazy_grid(Path(paths["npp"]))
+            veg = (npp > 0).astype(float) if veg is None else da.asarray(veg).rechunk(nep.chunks)
+            sums = [zonal_sums_dask(a, units, transform, crs) for a in (npp, nep, veg)]
+            npp_g, nep_g, veg_m2 = sums
+            ids = units.unit_id.to_numpy()
+        else:
+            nep = _read_grid(Path(paths["nep"]))[0]
+            npp = _read_grid(Path(paths["npp"]))[0] if "npp" in paths else np.full(shape, np.nan)
+            key = (shape, tuple(transform), str(crs))
+            if key not in cache:  # coverage and areas are per grid, not per year
+                cache[key] = (coverage_fractions(units, shape, transform, crs),
+                              cell_areas_m2(shape, transform, crs))
+            cov, area = cache[key]
+            if veg is None:
+                veg = np.where(np.isfinite(npp), npp > 0, 0.0)
+            veg = np.asarray(veg, float)
+            veg = np.where(np.isfinite(veg), veg, 0.0)
+            veg_m2 = zonal_sums(veg, cov, area)
+            nep_g = zonal_sums(nep, cov, area)
+            npp_g = zonal_sums(npp, cov, area)
+            ids = cov.unit_ids
+        for i, uid in enumerate(ids):
             rows.append((uid, int(year), npp_g[i], nep_g[i] * T_PER_G, veg_m2[i] / M2_PER_KM2))
     return pd.DataFrame(rows, columns=["unit_id", "year", "npp_sum_g", "cs_t_c",
                                        "vegetated_area_km2"])
@@ -112,7 +147,7 @@ def aggregate_tables(table: pd.DataFrame, basis: str) -> tuple[pd.DataFrame | No
         extra = t.groupby([c for c in g.columns if c in ("group", "year")], sort=False)[
             ["cs_t_c", "cs_t_co2", "ce_t_co2"]].sum().reset_index()
         g = g.merge(extra, on=[c for c in ("group", "year") if c in g.columns])
-        g = g.rename(columns={"cb": "cb_t", "gdp_yuan": "gdp_yuan"})
+        g = g.rename(columns={"cb": "cb_t"})
         g["basis"] = basis
         g["esc_usable"] = g["cs_t_c"] > 0
         return g
@@ -130,9 +165,16 @@ def aggregate_tables(table: pd.DataFrame, basis: str) -> tuple[pd.DataFrame | No
 
 
 def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
-                  vegetated: dict | None = None, units=None, workers: int | None = None) -> dict[str, Path]:
-    """The table half of ``run``: write tables/*.csv and units.gpkg into ``folder``."""
-    from .accounting.emissions import backtest, estimate_emissions, load_emissions
+                  vegetated: dict | None = None, units=None, workers: int | None = None,
+                  backtest_methods=None, backtest_holdout: int = 3) -> dict[str, Path]:
+    """The table half of ``run``: write tables/*.csv and units.gpkg into ``folder``.
+
+    ``grids``: {year: {"npp": path, "nep": path}} annual GeoTIFFs [g C m-2 yr-1];
+    ``vegetated``: {year: 0/1 array on the grid} (default NPP > 0);
+    ``backtest_methods``: methods of tables/emissions_backtest.csv (default: all).
+    """
+    from .accounting.emissions import (BACKTEST_METHODS, backtest, estimate_emissions,
+                                       load_emissions)
     from .accounting.gdp import estimate_gdp
     from .accounting.units import load_units
     from .analysis.changes import all_changes, zone_shares, zone_transitions
@@ -150,11 +192,12 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
     n_est = int(emissions.ce_estimated.sum())
     if n_est:
         log.info("emissions: %d unit-years estimated (%s)", n_est, study.emissions.fill)
-    bt = backtest(load_emissions(study), holdout=3, units=ids, workers=workers)
+    bt = backtest(load_emissions(study), holdout=backtest_holdout, units=ids, workers=workers,
+                  methods=backtest_methods or BACKTEST_METHODS)
     bt.to_csv(tables / "emissions_backtest.csv", index=False)
     gdp = estimate_gdp(study, ids, workers=workers)
     z = study.zoning
-    table = units_table(units, carbon, emissions.drop(columns=[]), gdp, basis=z.basis,
+    table = units_table(units, carbon, emissions, gdp, basis=z.basis,
                         ecc_threshold=z.ecc_threshold, esc_threshold=z.esc_threshold)
     table.to_csv(tables / "units.csv", index=False)
     groups, region = aggregate_tables(table, z.basis)
@@ -195,13 +238,18 @@ def _vegetated_masks(study, years) -> dict:
     from .grid.pipeline import year_dataset
 
     flags = np.asarray(casa_parameters()["vegetated"], dtype=float)
-    out = {}
-    for year in years:
-        codes = np.asarray(year_dataset(study, year)["vegetation"].data.compute(), dtype=float)
+
+    def lookup(codes):
         ok = np.isfinite(codes)
         mask = np.zeros(codes.shape)
         mask[ok] = flags[codes[ok].astype(int)]
-        out[year] = mask
+        return mask
+
+    out = {}
+    for year in years:
+        codes = year_dataset(study, year)["vegetation"].data
+        mask = codes.map_blocks(lookup, dtype=float)
+        out[year] = mask if codes.size > LARGE_GRID_CELLS else mask.compute()
     return out
 
 

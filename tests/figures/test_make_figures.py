@@ -36,3 +36,13 @@ def test_minimal_folder_degrades_gracefully(tmp_path, make_output_folder):
     assert not stems & {"nep_maps", "zone_shares", "zone_transitions", "moran", "lisa_cb_t",
                         "change_cbi"}
     assert all(p.exists() for p in paths)
+
+
+def test_stale_figures_are_removed_and_others_kept(tmp_path):
+    from carbon_balance.figures import _remove_stale
+
+    for name in ("budget_totals.png", "map_cbi.png", "map_cbi.svg", "uncertainty_tornado.png"):
+        (tmp_path / name).write_bytes(b"x")
+    _remove_stale(tmp_path, {"map_cbi"})  # budget_totals was not redrawn this time
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map_cbi.png", "map_cbi.svg",
+                                                          "uncertainty_tornado.png"]

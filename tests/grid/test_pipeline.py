@@ -97,3 +97,20 @@ def test_local_cluster_gives_identical_files(study_2005, tmp_path):
     b = run_nep(path, tmp_path / "cluster", workers=2, progress=False)
     for q in ("npp", "rh", "nep"):
         assert (a / f"grids/2005/{q}.tif").read_bytes() == (b / f"grids/2005/{q}.tif").read_bytes()
+
+
+def test_resampled_ndvi_percentiles_exact_via_refinement(tmp_path):
+    """On a coarser study grid NDVI is bilinear-resampled, no longer quantised: the
+    bounds still equal numpy's percentile of the aligned values."""
+    from .synthetic import STUDY, write_study
+
+    text = STUDY.format(years=[2005]) + "resolution = 0.03\nbounds = [110.0, 29.61, 110.6, 30.0]\n"
+    path, _ = write_study(tmp_path / "s", text=text)
+    out = run_nep(path, tmp_path / "out", progress=False)
+    ds = year_dataset(load_study(path), 2005).compute()
+    table = pd.read_csv(out / "tables/ndvi_bounds.csv")
+    assert len(table) >= 3
+    for row in table.itertuples():
+        values = ds.ndvi.values[:, ds.vegetation.values == row.code]
+        values = values[~np.isnan(values)].astype(np.float64)
+        assert (row.ndvi_min, row.ndvi_max) == tuple(np.percentile(values, [5, 95]))

@@ -70,7 +70,7 @@ def test_headers_carry_units(html):
 def test_provenance_shows_hashes_and_estimates(report_folder, html):
     manifest = load_results(report_folder).manifest
     assert manifest["inputs"][0]["sha256"] in html
-    assert "Emissions 2010: 3 unit(s) estimated by arima" in html
+    assert "Emissions 2010: 3 unit(s) estimated (arima 3)" in html
     assert "GDP estimated for 1 unit(s): Iota" in html
     assert "doi:10.3390/land13030297" in html
     assert "generated_inputs = true" in html  # the study file itself

@@ -28,6 +28,9 @@ CO2_PER_C = 44.0 / 12.0
 TO_T_CO2 = {"Mt CO2": 1e6, "t CO2": 1.0, "t C": CO2_PER_C}
 FILL_METHODS = ("arima", "naive", "drift", "ets", "best")
 BACKTEST_METHODS = ("arima", "naive", "drift", "ets", "best")
+#: Models are fitted in Mt CO2 (values in t CO2 / 1e6): the CEADs unit, in which
+#: METHOD.md's backtest figures hold (see forecast.forecast on why the unit matters).
+FIT_SCALE = 1e6
 
 COLUMNS = ["unit_id", "year", "ce_t_co2", "ce_low_t_co2", "ce_high_t_co2", "ce_method",
            "ce_estimated"]
@@ -42,7 +45,7 @@ def load_emissions(study) -> pd.DataFrame:
 
 def _series_forecasts(args) -> list[tuple]:
     """Worker: estimates for one unit (picklable for the process pool)."""
-    uid, years, values, targets, method, confidence = args
+    uid, years, values, targets, method, confidence, scale = args
     years = np.asarray(years)
     values = np.asarray(values, dtype=float)
     rows = []
@@ -64,7 +67,7 @@ def _series_forecasts(args) -> list[tuple]:
             ok = np.isfinite(hist)
             hist = np.interp(idx, idx[ok], hist[ok])
         h = max(ts) - last
-        f = fc.forecast(hist, h, method, confidence=confidence)
+        f = fc.forecast(hist, h, method, confidence=confidence, scale=scale)
         for t in ts:
             k = t - last - 1
             rows.append((uid, t, f.mean[k], f.low[k], f.high[k], f.method, True))
@@ -81,11 +84,13 @@ def _map(func, tasks, workers: int | None):
 
 
 def fill_years(wide: pd.DataFrame, years, method: str, *, units=None,
-               confidence: float = fc.CONFIDENCE, workers: int | None = None) -> pd.DataFrame:
+               confidence: float = fc.CONFIDENCE, workers: int | None = None,
+               scale: float | None = None) -> pd.DataFrame:
     """Long table for ``years``: observed values and estimates for the missing ones.
 
     Returns :data:`COLUMNS` (values in the units of ``wide``). ``method`` ``"none"`` leaves
-    missing years NaN. Estimates for year t use only observations before t.
+    missing years NaN. Estimates for year t use only observations before t. ``scale``:
+    the unit models are fitted in (see :func:`.forecast.forecast`).
     """
     units = list(wide.index) if units is None else list(units)
     years = [int(y) for y in years]
@@ -106,7 +111,7 @@ def fill_years(wide: pd.DataFrame, years, method: str, *, units=None,
             rows += [(uid, y, np.nan, np.nan, np.nan, "missing", False) for y in missing]
             continue
         values = series.reindex(all_years).to_numpy(dtype=float)
-        tasks.append((uid, all_years, values, missing, method, confidence))
+        tasks.append((uid, all_years, values, missing, method, confidence, scale))
     for part in _map(_series_forecasts, tasks, workers):
         rows += part
     out = pd.DataFrame(rows, columns=COLUMNS)
@@ -124,7 +129,7 @@ def estimate_emissions(study, unit_ids, *, workers: int | None = None) -> pd.Dat
                          file=study.resolve(study.emissions.path), key="emissions.id",
                          fix="check that emissions.id holds the same codes as units.id")
     out = fill_years(wide, study.study.years, study.emissions.fill, units=unit_ids,
-                     workers=workers)
+                     workers=workers, scale=FIT_SCALE)
     gaps = out[out.ce_t_co2.isna()]
     if len(gaps):
         raise InputError("emissions missing for " + _unit_years(gaps),
@@ -139,7 +144,7 @@ def _unit_years(frame: pd.DataFrame) -> str:
 
 
 def _backtest_unit(args) -> list[tuple]:
-    uid, values, holdout, methods = args
+    uid, values, holdout, methods, scale = args
     y = np.asarray(values, dtype=float)
     y = y[np.isfinite(y)]
     if y.size < holdout + 3:
@@ -147,20 +152,20 @@ def _backtest_unit(args) -> list[tuple]:
     train, test = y[:-holdout], y[-holdout:]
     out = []
     for m in methods:
-        f = fc.forecast(train, holdout, m)  # 'best' selects on train only
+        f = fc.forecast(train, holdout, m, scale=scale)  # 'best' selects on train only
         out.append((uid, m, fc.mape(f.mean, test), f.method))
     return out
 
 
 def backtest(wide: pd.DataFrame, *, holdout: int = 3, methods=BACKTEST_METHODS,
-             units=None, workers: int | None = None) -> pd.DataFrame:
+             units=None, workers: int | None = None, scale: float | None = FIT_SCALE) -> pd.DataFrame:
     """Per method, the MAPE [%] of forecasting each unit's last ``holdout`` observed years.
 
     Every method, ``best`` included, sees only the years before the held-out ones.
     Returns ``method, mape_percent, n_units, holdout_years`` (MAPE over all units and years).
     """
     units = list(wide.index) if units is None else [u for u in units if u in wide.index]
-    tasks = [(u, wide.loc[u].to_numpy(dtype=float), holdout, tuple(methods)) for u in units]
+    tasks = [(u, wide.loc[u].to_numpy(dtype=float), holdout, tuple(methods), scale) for u in units]
     rows = [r for part in _map(_backtest_unit, tasks, workers) for r in part]
     per_unit = pd.DataFrame(rows, columns=["unit_id", "method", "mape_percent", "chosen"])
     last = [int(c) for c in wide.columns][-holdout:]

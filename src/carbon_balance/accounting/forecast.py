@@ -33,7 +33,7 @@ ARIMA_ORDERS = tuple(itertools.product(range(3), range(3), range(3)))
 #: Interval coverage.
 CONFIDENCE = 0.95
 #: Rolling origins scored by ``best``.
-BEST_ORIGINS = 3
+BEST_ORIGINS = 2
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,64 @@ def arima(y: np.ndarray, h: int, *, confidence: float = CONFIDENCE,
     return _arima_cached(tuple(y.tolist()), h, confidence, tuple(orders), min_obs)
 
 
+#: Environment variable: set to 0 to switch the on-disk ARIMA cache off.
+CACHE_ENV = "CARBON_BALANCE_ARIMA_CACHE"
+
+
+def _cache_file(key: tuple):
+    """File of one cached ARIMA result, or None when caching is off or impossible.
+
+    An AICc search is 27 maximum-likelihood fits (about 40 ms each); the same series
+    (the same inventory) is met again by every run, ``best`` and the backtest. The
+    result depends only on the numbers, so it is stored under their hash, with the
+    statsmodels version in the folder name.
+    """
+    import hashlib
+    import os
+    from pathlib import Path
+
+    import statsmodels
+
+    if os.environ.get(CACHE_ENV, "1") == "0":
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = root / "carbon-balance" / f"arima-v1-statsmodels-{statsmodels.__version__}"
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return folder / f"{digest}.json"
+
+
+def _arima_disk(values: tuple, h: int, confidence: float, orders: tuple, min_obs: int) -> Forecast:
+    import json
+    import os
+
+    path = _cache_file((values, h, confidence, orders, min_obs))
+    if path is not None and path.exists():
+        try:
+            d = json.loads(path.read_text())
+            return Forecast(np.array(d["mean"]), np.array(d["low"]), np.array(d["high"]),
+                            d["method"])
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged entry is simply recomputed
+    f = _arima_fit(values, h, confidence, orders, min_obs)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"mean": f.mean.tolist(), "low": f.low.tolist(),
+                                       "high": f.high.tolist(), "method": f.method}))
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only home: no cache, same results
+    return f
+
+
 @functools.lru_cache(maxsize=4096)
 def _arima_cached(values: tuple, h: int, confidence: float, orders: tuple, min_obs: int) -> Forecast:
     # the same series is met again by 'best' and by the backtest: fit it once
+    return _arima_disk(values, h, confidence, orders, min_obs)
+
+
+def _arima_fit(values: tuple, h: int, confidence: float, orders: tuple, min_obs: int) -> Forecast:
     from statsmodels.tsa.arima.model import ARIMA
 
     y = np.asarray(values, dtype=float)
@@ -176,13 +231,14 @@ def mape(forecast: np.ndarray, actual: np.ndarray) -> float:
         if ok.any() else np.nan
 
 
-def rolling_origin_errors(y: np.ndarray, h: int, *, methods=METHODS,
+def rolling_origin_errors(y: np.ndarray, h: int, *, methods=None,
                           n_origins: int = BEST_ORIGINS) -> dict[str, float]:
     """MAPE [%] of each method over ``n_origins`` rolling origins inside ``y``.
 
     Origin k trains on y[:T - h - k] and is scored on the next (up to) h values, all of
     which are inside ``y``: nothing after the last value given is ever looked at.
     """
+    methods = METHODS if methods is None else methods
     y = np.asarray(y, dtype=float)
     n = y.size
     errors: dict[str, list[float]] = {m: [] for m in methods}
@@ -197,7 +253,7 @@ def rolling_origin_errors(y: np.ndarray, h: int, *, methods=METHODS,
             for m, v in errors.items()}
 
 
-def best(y: np.ndarray, h: int, *, confidence: float = CONFIDENCE, methods=METHODS,
+def best(y: np.ndarray, h: int, *, confidence: float = CONFIDENCE, methods=None,
          n_origins: int = BEST_ORIGINS) -> Forecast:
     """The method with the lowest rolling-origin MAPE on ``y`` (before the origin) only."""
     errs = rolling_origin_errors(y, h, methods=methods, n_origins=n_origins)
@@ -207,15 +263,20 @@ def best(y: np.ndarray, h: int, *, confidence: float = CONFIDENCE, methods=METHO
     return Forecast(f.mean, f.low, f.high, f"best:{f.method}")
 
 
-def forecast(y: np.ndarray, h: int, method: str, *, confidence: float = CONFIDENCE) -> Forecast:
+def forecast(y: np.ndarray, h: int, method: str, *, confidence: float = CONFIDENCE,
+             scale: float | None = None) -> Forecast:
     """Forecast ``h`` steps after the last value of ``y`` with ``method``.
 
-    The series is divided by its mean absolute value before fitting (and the forecast
-    multiplied back): likelihood optimisers behave badly on values of order 1e7 (t CO2),
-    and every method here is scale-equivariant, so the result is the same in any unit.
+    The series is fitted as ``y / scale`` and the forecast multiplied back. ``scale`` is
+    the unit the models are fitted in (emissions: 1e6, i.e. Mt CO2, the unit of the CEADs
+    inventory and of METHOD.md's figures); default: the mean absolute value. It matters
+    for ``arima``: AICc compares likelihoods of series differenced d times (n - d terms),
+    so the order chosen across d depends on the unit, and likelihood optimisers fail on
+    values of order 1e7.
     """
     y = np.asarray(y, dtype=float)
-    scale = float(np.nanmean(np.abs(y))) if np.isfinite(y).any() else 1.0
+    if scale is None:
+        scale = float(np.nanmean(np.abs(y))) if np.isfinite(y).any() else 1.0
     scale = scale if scale > 0 else 1.0
     func = best if method == "best" else _FUNCS[method]
     f = func(y / scale, h, confidence=confidence)

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .emissions import fill_years, _unit_years
+from .emissions import _unit_years, fill_years
 from .tables import read_unit_year_table
 
 #: Factors to yuan.
 TO_YUAN = {"yuan": 1.0, "1e4 yuan": 1e4, "1e8 yuan": 1e8}
+#: GDP models are fitted in 1e8 yuan, the unit of Chinese statistical yearbooks.
+FIT_SCALE = 1e8
 
 
 def load_gdp(study) -> pd.DataFrame:
@@ -27,12 +29,39 @@ def estimate_gdp(study, unit_ids, *, workers: int | None = None) -> pd.DataFrame
     """
     wide = load_gdp(study)
     fill = study.gdp.fill
-    filled = fill_years(wide, study.study.years, fill, units=unit_ids, workers=workers)
+    filled = fill_years(wide, study.study.years, fill, units=unit_ids, workers=workers,
+                        scale=FIT_SCALE)
     gaps = filled[filled.ce_t_co2.isna()]
     if len(gaps):
         raise InputError("GDP missing for " + _unit_years(gaps), file=study.resolve(study.gdp.path),
                          key="gdp.fill", fix='add the values, or set fill = "arima" in [gdp] '
                          "to estimate them (they are then flagged)")
-    return pd.DataFrame({"unit_id": filled.unit_id, "year": filled.year,
-                         "gdp_yuan": filled.ce_t_co2.to_numpy(dtype=float),
-                         "gdp_estimated": filled.ce_estimated.to_numpy(dtype=bool)})
+    out = pd.DataFrame({"unit_id": filled.unit_id, "year": filled.year,
+                        "gdp_yuan": filled.ce_t_co2.to_numpy(dtype=float),
+                        "gdp_estimated": filled.ce_estimated.to_numpy(dtype=bool)})
+    flagged = _flagged_in_table(study)
+    if flagged:
+        out["gdp_estimated"] = out["gdp_estimated"].to_numpy(bool) | np.array(
+            [(u, int(y)) in flagged for u, y in zip(out.unit_id, out.year)], dtype=bool)
+    return out
+
+
+def _flagged_in_table(study) -> set[tuple[str, int]]:
+    """(unit, year) pairs a long table itself marks as estimated (a column ``*estimated``).
+
+    Values estimated before they reach carbon-balance keep their flag in every output.
+    """
+    sec = study.gdp
+    if sec.format != "long":
+        return set()
+    from .tables import read_table
+    from .units import id_text
+
+    raw = read_table(study.resolve(sec.path), sheet=sec.sheet, key="gdp.path")
+    cols = [c for c in raw.columns if str(c).lower().endswith("estimated")]
+    if not cols:
+        return set()
+    flag = raw[cols[0]].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
+    ids = id_text(raw[sec.id])
+    years = pd.to_numeric(raw[sec.year], errors="coerce")
+    return {(u, int(y)) for u, y, f in zip(ids, years, flag) if f and np.isfinite(y)}

@@ -151,7 +151,8 @@ def zonal_sums_dask(values, units: gpd.GeoDataFrame, transform: Affine, crs) -> 
     """
     import dask
     import dask.array as da
-    from rasterio.windows import Window, transform as window_transform
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
 
     values = da.asarray(values)
     n = len(units)

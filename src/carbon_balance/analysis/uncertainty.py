@@ -210,3 +210,212 @@ def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> C
         del arrays
     return CarbonBasis(years, coverage.unit_ids, types, veg_types.eps_max.to_numpy(float),
                        list(modes), rn_nodes, rh_nodes, npp1, rh)
+
+
+def _indicator_draws(cs_t_c, ce_t_co2, gdp, basis, ecc_threshold, esc_threshold):
+    """CB, CBI, ECC, ESC and zones of every draw; arrays (draws, years, units)."""
+    from .. import balance as b
+
+    if basis == "CO2":
+        cs, ce = cs_t_c * b.CO2_PER_C, ce_t_co2
+    else:
+        cs, ce = cs_t_c, ce_t_co2 / b.CO2_PER_C
+    ce_total = np.nansum(ce, axis=-1, keepdims=True)
+    cs_total = np.nansum(cs, axis=-1, keepdims=True)
+    gdp = np.broadcast_to(gdp, ce.shape)
+    ecc = b.economic_contribution(gdp, ce, np.nansum(gdp, axis=-1, keepdims=True), ce_total)
+    esc = b.ecological_support(cs, ce, cs_total, ce_total)
+    zones, _ = b.zone(ce, cs, ecc, esc, ecc_threshold=ecc_threshold,
+                      esc_threshold=esc_threshold)
+    return {"cs_t_c": cs_t_c, "ce_t_co2": ce_t_co2, "cb_t": b.carbon_budget(ce, cs),
+            "cbi": b.carbon_balance_index(ce, cs), "ecc": ecc, "esc": esc, "zone": zones}
+
+
+@dataclass
+class UncertaintyResult:
+    """Tables of an uncertainty analysis (see :func:`analyse`)."""
+
+    zone_probabilities: pd.DataFrame
+    intervals: pd.DataFrame
+    sensitivity: pd.DataFrame
+    draws: int
+    seed: int
+    units: object = None
+
+
+def analyse(study, units, basis_sums: CarbonBasis, emissions: pd.DataFrame,
+            gdp: pd.DataFrame, *, draws: int, seed: int) -> UncertaintyResult:
+    """Monte Carlo and one-at-a-time sensitivity from precomputed unit sums.
+
+    ``emissions``: ``unit_id, year, ce_t_co2, ce_low_t_co2, ce_high_t_co2, ce_estimated``;
+    ``gdp``: ``unit_id, year, gdp_yuan``.
+    """
+    from ..balance import ZONES
+
+    spec = study.uncertainty
+    years, ids = basis_sums.years, [str(u) for u in basis_sums.unit_ids]
+    shape = (len(years), len(ids))
+
+    def grid_of(frame, col, dtype=float):
+        wide = frame.assign(unit_id=frame.unit_id.astype(str)).pivot(
+            index="year", columns="unit_id", values=col)
+        return wide.reindex(index=years, columns=ids).to_numpy(dtype=dtype)
+
+    ce = grid_of(emissions, "ce_t_co2")
+    lo, hi = grid_of(emissions, "ce_low_t_co2"), grid_of(emissions, "ce_high_t_co2")
+    est = grid_of(emissions, "ce_estimated", dtype=bool)
+    g = grid_of(gdp, "gdp_yuan")
+    modes = basis_sums.modes
+    n_types = basis_sums.types.size
+    plain_mode = modes.index(study.casa.ndvi_bounds)
+
+    def run(eps_factor, mode_index, rn, rh, ce_draws):
+        cs = cs_from_basis(basis_sums, eps_factor, mode_index, rn, rh)
+        return _indicator_draws(cs, ce_draws, g, study.zoning.basis,
+                                study.zoning.ecc_threshold, study.zoning.esc_threshold)
+
+    plain_args = (np.ones((1, n_types)), np.array([plain_mode]),
+                  np.array([study.casa.rn_coefficient]), np.array([study.casa.rh_coefficient]))
+    plain = run(*plain_args, ce[None])
+
+    p = draw_parameters(spec, n_types, draws, seed)
+    mode_index = np.array([modes.index(spec.ndvi_bounds[i]) for i in p["mode_index"]])
+    ce_d = emission_draws(ce, lo, hi, est, draws, p["rng"], enabled=spec.emissions_interval)
+    mc = run(p["eps_factor"], mode_index, p["rn"], p["rh"], ce_d)
+
+    names = dict(zip(units.unit_id.astype(str), units.name))
+    rows = []
+    for yi, year in enumerate(years):
+        for ui, uid in enumerate(ids):
+            z = mc["zone"][:, yi, ui]
+            probs = {zn: float(np.mean(z == zn)) for zn in ZONES}
+            best = max(ZONES, key=lambda zn: probs[zn])
+            rows.append({"unit_id": uid, "name": names.get(uid, uid), "year": year, **probs,
+                         "plain_zone": plain["zone"][0, yi, ui], "most_likely_zone": best,
+                         "most_likely_probability": probs[best], "draws": draws})
+    zone_probabilities = pd.DataFrame(rows)
+
+    rows = []
+    for q in ("cs_t_c", "cb_t", "cbi", "ecc", "esc"):
+        v = mc[q]
+        with np.errstate(all="ignore"):
+            pct = np.nanpercentile(v, [LOW_Q, 50.0, HIGH_Q], axis=0) if np.isfinite(v).any() \
+                else np.full((3, *shape), np.nan)
+        for yi, year in enumerate(years):
+            for ui, uid in enumerate(ids):
+                rows.append({"unit_id": uid, "name": names.get(uid, uid), "year": year,
+                             "quantity": q, "plain": plain[q][0, yi, ui],
+                             "p05": pct[0, yi, ui], "p50": pct[1, yi, ui],
+                             "p95": pct[2, yi, ui]})
+    intervals = pd.DataFrame(rows)
+    sensitivity = one_at_a_time(study, basis_sums, run, plain_args, ce, lo, hi, est, years)
+    return UncertaintyResult(zone_probabilities, intervals, sensitivity, draws, seed, units)
+
+
+def one_at_a_time(study, basis_sums, run, plain_args, ce, lo, hi, est, years) -> pd.DataFrame:
+    """Regional CS and CB with each parameter at the ends of its range, the others plain."""
+    spec = study.uncertainty
+    eps1, mode1, rn1, rh1 = plain_args
+    n_types = eps1.shape[1]
+    modes = basis_sums.modes
+    cases = [
+        ("epsilon_max", f"-{spec.eps_max_relative:.0%}", f"+{spec.eps_max_relative:.0%}",
+         [(eps1 * (1 - spec.eps_max_relative), mode1, rn1, rh1, ce),
+          (eps1 * (1 + spec.eps_max_relative), mode1, rn1, rh1, ce)]),
+        ("rn_coefficient", f"{min(spec.rn_coefficient):g}", f"{max(spec.rn_coefficient):g}",
+         [(eps1, mode1, np.array([min(spec.rn_coefficient)]), rh1, ce),
+          (eps1, mode1, np.array([max(spec.rn_coefficient)]), rh1, ce)]),
+        ("rh_coefficient", f"{min(spec.rh_coefficient):g}", f"{max(spec.rh_coefficient):g}",
+         [(eps1, mode1, rn1, np.array([min(spec.rh_coefficient)]), ce),
+          (eps1, mode1, rn1, np.array([max(spec.rh_coefficient)]), ce)]),
+        ("estimated_emissions", "95 % low", "95 % high",
+         [(eps1, mode1, rn1, rh1, np.where(est, lo, ce)),
+          (eps1, mode1, rn1, rh1, np.where(est, hi, ce))]),
+    ]
+    if len(spec.ndvi_bounds) > 1:
+        a, b = spec.ndvi_bounds[0], spec.ndvi_bounds[-1]
+        cases.append(("ndvi_bounds", a, b,
+                      [(eps1, np.array([modes.index(a)]), rn1, rh1, ce),
+                       (eps1, np.array([modes.index(b)]), rn1, rh1, ce)]))
+    base = run(eps1, mode1, rn1, rh1, ce[None])
+    rows = []
+    for name, low_label, high_label, settings in cases:
+        res = [run(e, m, r, k, c[None]) for e, m, r, k, c in settings]
+        for yi, year in enumerate(years):
+            row = {"parameter": name, "low_setting": low_label, "high_setting": high_label,
+                   "year": year}
+            for q in ("cs_t_c", "cb_t"):
+                ref = np.nansum(base[q][0, yi])
+                row[f"region_{q}_plain"] = ref
+                for tag, r in zip(("low", "high"), res):
+                    row[f"region_{q}_{tag}"] = np.nansum(r[q][0, yi])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_uncertainty(study, folder: Path, *, units=None, emissions=None, gdp=None,
+                      draws: int | None = None, seed: int | None = None,
+                      progress=None) -> UncertaintyResult:
+    """Compute and write ``tables/zone_probabilities.csv``, ``tables/intervals.csv`` and
+    ``tables/sensitivity.csv`` into ``folder`` (units, emissions and GDP are loaded from
+    the study when not given)."""
+    import time
+
+    from ..accounting.emissions import estimate_emissions
+    from ..accounting.gdp import estimate_gdp
+    from ..accounting.units import load_units
+
+    spec = study.uncertainty
+    draws = spec.draws if draws is None else draws
+    seed = spec.seed if seed is None else seed
+    if units is None:
+        u = study.units
+        units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group,
+                           layer=u.layer)
+    ids = list(units.unit_id)
+    emissions = estimate_emissions(study, ids) if emissions is None else emissions
+    gdp = estimate_gdp(study, ids) if gdp is None else gdp
+    modes = list(dict.fromkeys([study.casa.ndvi_bounds, *spec.ndvi_bounds]))
+    t0 = time.perf_counter()
+    basis = carbon_basis(study, units, modes=modes,
+                         rn_nodes=_nodes(spec.rn_coefficient, study.casa.rn_coefficient),
+                         rh_nodes=_nodes(spec.rh_coefficient, study.casa.rh_coefficient),
+                         progress=progress)
+    t1 = time.perf_counter()
+    result = analyse(study, units, basis, emissions, gdp, draws=draws, seed=seed)
+    log.info("uncertainty: pixel passes %.1f s, %d draws %.1f s", t1 - t0, draws,
+             time.perf_counter() - t1)
+    tables = Path(folder) / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    result.zone_probabilities.to_csv(tables / "zone_probabilities.csv", index=False)
+    result.intervals.to_csv(tables / "intervals.csv", index=False)
+    result.sensitivity.to_csv(tables / "sensitivity.csv", index=False)
+    return result
+
+
+def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | None = None,
+                    overwrite: bool = False) -> Path:
+    """``carbon-balance uncertainty``: validate, then write the uncertainty tables,
+    figures and manifest atomically into ``out``."""
+    import shutil
+
+    from ..outputs import atomic_output, write_manifest
+    from ..pipeline import validate_for_run, study_input_files
+    from ..study import load_study
+
+    study = load_study(study_path)
+    validate_for_run(study)
+    with atomic_output(out, overwrite=overwrite) as folder:
+        shutil.copyfile(study_path, folder / "study.toml")
+        result = write_uncertainty(study, folder, draws=draws, seed=seed,
+                                   progress=lambda s: log.info("%s", s))
+        try:
+            from ..figures.uncertainty import write_uncertainty_figures
+            write_uncertainty_figures(folder, units=result.units)
+        except ImportError:  # pragma: no cover - figures are optional here
+            pass
+        params = study.model_dump(mode="json")
+        params["uncertainty"].update(draws=result.draws, seed=result.seed)
+        write_manifest(folder, command="uncertainty", parameters=params,
+                       inputs=study_input_files(study))
+    return Path(out)

@@ -164,7 +164,20 @@ def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
             log.warning("figure %s not drawn: %s: %s", spec.stem, type(exc).__name__, exc)
             continue
         made.append(MadeFigure(spec, png, svg))
+    _remove_stale(out, {m.spec.stem for m in made})
     return made
+
+
+#: File stems this module writes (other modules, e.g. uncertainty_*, are left alone).
+_OWN_STEMS = ("nep_maps", "budget_totals", "map_", "chart_", "zone_maps", "zone_shares",
+              "zone_transitions", "change_", "moran", "lisa_")
+
+
+def _remove_stale(out: Path, current: set[str]) -> None:
+    """Delete figures of an earlier drawing that this one did not redraw (a table gone)."""
+    for path in [*out.glob("*.png"), *out.glob("*.svg")]:
+        if path.stem.startswith(_OWN_STEMS) and path.stem not in current:
+            path.unlink()
 
 
 def make_figures(folder: str | Path) -> list[Path]:

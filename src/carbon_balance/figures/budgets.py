@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -72,7 +74,7 @@ def budget_totals(region: pd.DataFrame, groups: pd.DataFrame | None = None, *,
                 ax.bar(x + (j - 1) * width, vals[q], width, color=BAR_COLOURS[q], label=q)
             ax.axhline(0, color="black", linewidth=0.8)
             ax.set_xticks(x, [str(int(y)) for y in t["year"]])
-            ax.set_title(text(name))
+            ax.set_title(text(textwrap.fill(name, 26)), fontsize=12)  # long group names
             ax.set_ylabel(unit)
         handles = [Patch(color=c, label=q) for q, c in BAR_COLOURS.items()]
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,

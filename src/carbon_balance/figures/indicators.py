@@ -6,6 +6,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ._style import WIDTH, mark_generated, new_figure, style, text
 from .maps import QUANTITY_STYLES
@@ -48,6 +49,8 @@ def indicator_chart(units: pd.DataFrame, quantity: str, *, threshold: float | No
                        label=f"threshold {threshold:g}")
         if use_log:
             ax.set_xscale("log")
+            # plain numbers (0.5, 1, 10), not powers of ten, for readers of any background
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_yticks(range(len(order)), [text(n) for n in order["name"]])
         ax.set_ylim(-0.7, len(order) - 0.3)
         ax.grid(axis="x", color="#dddddd", zorder=0)

@@ -33,7 +33,7 @@ def zone_maps(units, *, years: Sequence[int] | None = None,
     ``units`` is a long GeoDataFrame with ``year``, ``zone`` and ``geometry``.
     """
     return categorical_maps(units, "zone", ZONE_COLOURS, title="Carbon balance zones",
-                            legend_title="Zone (METHOD.md section 5)", years=years,
+                            legend_title="Zone (rules of Fan et al. 2024)", years=years,
                             generated=generated)
 
 

@@ -30,8 +30,10 @@ RADIATION_MAX = 1300.0
 RADIATION_MIN_PEAK = 50.0
 #: Above this monthly precipitation [mm month-1] a scale of 0.1 is the likelier story.
 PRECIPITATION_MAX = 3000.0
-#: Cells read per band for the value checks (a decimated overview or a grid of windows).
+#: Cells read per band for the value checks (a decimated overview or whole blocks).
 SAMPLE_CELLS = 512 * 512
+#: Fewest blocks (tiles or strips) sampled per file when there is no overview.
+SAMPLE_BLOCKS = 4
 #: Tolerance of the NDVI range check (float32 rounding of scaled values).
 NDVI_TOLERANCE = 1e-6
 
@@ -107,7 +109,8 @@ def value_problems(name: str, vmin: float, vmax: float, *, units: str | None, fi
 
 def _sample(src, bands: list[int]) -> np.ndarray:
     """float64 sample (bands, n) of a dataset: all of a small raster, a decimated
-    overview when one exists, else a grid of 8 x 8 windows of 64 x 64 cells."""
+    overview when one exists, else whole blocks (tiles or strips) spread evenly over the
+    file: reading a block costs one decompression, reading part of one costs the same."""
     h, w = src.height, src.width
     if h * w <= SAMPLE_CELLS:
         return src.read(bands, out_dtype="float64").reshape(len(bands), -1)
@@ -115,12 +118,16 @@ def _sample(src, bands: list[int]) -> np.ndarray:
         f = max(1.0, np.sqrt(h * w / SAMPLE_CELLS))
         shape = (len(bands), max(1, int(h / f)), max(1, int(w / f)))
         return src.read(bands, out_shape=shape, out_dtype="float64").reshape(len(bands), -1)
-    win = 64
+    bh, bw = src.block_shapes[0]
+    nby, nbx = -(-h // bh), -(-w // bw)
+    k = min(nby * nbx, max(SAMPLE_BLOCKS, SAMPLE_CELLS // (bh * bw)))
+    step = max(1, int(np.sqrt(k * bh * bw / SAMPLE_CELLS)))   # keep ~SAMPLE_CELLS per band
     parts = []
-    for r in np.linspace(0, h - min(win, h), 8).astype(int):
-        for c in np.linspace(0, w - min(win, w), 8).astype(int):
-            parts.append(src.read(bands, window=Window(c, r, min(win, w), min(win, h)),
-                                  out_dtype="float64").reshape(len(bands), -1))
+    for i in np.unique(np.linspace(0, nby * nbx - 1, k).astype(int)):
+        r, c = divmod(int(i), nbx)
+        win = Window(c * bw, r * bh, min(bw, w - c * bw), min(bh, h - r * bh))
+        block = src.read(bands, window=win)[:, ::step, ::step]
+        parts.append(block.reshape(len(bands), -1).astype(np.float64))
     return np.concatenate(parts, axis=1)
 
 

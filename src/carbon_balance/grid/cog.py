@@ -22,7 +22,7 @@ NODATA = -9999.0
 #: Tile edge of the outputs [pixels].
 BLOCK = 512
 #: Creation options of the final COGs.
-COG_OPTIONS = {"COMPRESS": "DEFLATE", "PREDICTOR": "YES", "LEVEL": "6", "BLOCKSIZE": str(BLOCK),
+COG_OPTIONS = {"COMPRESS": "DEFLATE", "PREDICTOR": "YES", "LEVEL": "1", "BLOCKSIZE": str(BLOCK),
                "OVERVIEW_RESAMPLING": "AVERAGE", "BIGTIFF": "IF_SAFER", "NUM_THREADS": "ALL_CPUS"}
 
 

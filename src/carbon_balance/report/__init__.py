@@ -107,10 +107,11 @@ def _estimated(units: pd.DataFrame | None) -> dict:
                 "ce_method"]
         if len(rows):
             out["ce"] = rows
-            method = rows["ce_method"] if "ce_method" in rows else pd.Series("", rows.index)
-            for (year, m), g in rows.groupby([rows["year"], method]):
+            for year, g in rows.groupby("year"):
+                methods = g["ce_method"].value_counts() if "ce_method" in g else pd.Series()
+                how = ", ".join(f"{m} {n}" for m, n in methods.items() if m)
                 out["summary"].append(f"Emissions {year}: {len(g)} unit(s) estimated"
-                                      + (f" by {m}" if m else ""))
+                                      + (f" ({how})" if how else ""))
         out["ce_cols"] = cols
     if "gdp_estimated" in units:
         rows = units[_is_true(units["gdp_estimated"])]
@@ -144,7 +145,7 @@ def _uncertainty(res: Results, text) -> dict | None:
                         "generated": res.generated, "src": f"data:image/png;base64,{data}"})
     extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
              for n, cap in (("zone_probabilities", "Probability of each zone per unit and year"),
-                            ("uncertainty_intervals", "Intervals of the results"),
+                            ("intervals", "Intervals of the results (quantiles of the draws)"),
                             ("sensitivity", "Sensitivity of the results to each parameter"))]
     return {"tables": [t for t in extra if t], "figures": figures}
 

@@ -254,16 +254,11 @@ def _vegetated_masks(study, years) -> dict:
 
 
 def validate_for_run(study) -> None:
-    """Raise :class:`ProblemsError` if the grid or table checks find a fatal problem."""
-    from .accounting.checks import table_problems
+    """Raise :class:`ProblemsError` if the grid or table checks find a fatal problem;
+    log the warnings (the same checks as ``carbon-balance validate``)."""
+    from .validate import study_problems
 
-    problems = []
-    try:
-        from .grid.checks import raster_problems
-        problems += raster_problems(study)
-    except ImportError:
-        log.warning("grid checks unavailable")
-    problems += table_problems(study)
+    problems = study_problems(study)
     for p in problems:
         if not p.fatal:
             log.warning("%s", p)
@@ -271,33 +266,59 @@ def validate_for_run(study) -> None:
         raise ProblemsError(problems)
 
 
+def study_input_files(study) -> list[Path]:
+    """Every input file of the study (rasters and tables), for the manifest's hashes."""
+    from .grid.pipeline import study_inputs
+
+    inputs = list(study_inputs(study)) if study.inputs is not None else []
+    for sec in (study.units, study.emissions, study.gdp):
+        if sec is not None:
+            inputs.append(study.resolve(sec.path))
+    return inputs
+
+
 def run_study(study_path, out, *, workers: int | None = None, scheduler: str | None = None,
-              report: bool = True, overwrite: bool = False) -> Path:
-    """``carbon-balance run``: the whole study into the output folder ``out`` (atomic)."""
-    from .grid.pipeline import _client, study_inputs, write_grids
+              report: bool = True, overwrite: bool = False,
+              uncertainty_draws: int | None = None) -> Path:
+    """``carbon-balance run``: the whole study into the output folder ``out`` (atomic).
+
+    ``uncertainty_draws``: also run the Monte Carlo of
+    :mod:`carbon_balance.analysis.uncertainty` with this many draws (the demo does).
+    The backtest table holds ``best`` only when the study fills with ``best`` (it costs
+    as much again as all the other methods; ``carbon-balance emissions backtest``
+    always scores it).
+    """
+    from .accounting.emissions import BACKTEST_METHODS
+    from .grid.pipeline import _client, write_grids
     from .outputs import atomic_output, check_can_write, write_manifest
 
     study = load_study(study_path)
     check_can_write(out, overwrite)
     validate_for_run(study)
+    methods = [m for m in BACKTEST_METHODS
+               if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
     with atomic_output(out, overwrite=overwrite) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with _client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)
         vegetated = _vegetated_masks(study, study.study.years)
         account_study(study, folder, grids, vegetated=vegetated,
-                      workers=None if workers is None else workers)
+                      workers=None if workers is None else workers, backtest_methods=methods)
+        parameters = study.model_dump(mode="json")
+        if uncertainty_draws:
+            from .analysis.uncertainty import write_uncertainty
+
+            log.info("uncertainty: %d Monte Carlo draws", uncertainty_draws)
+            write_uncertainty(study, folder, draws=uncertainty_draws,
+                              progress=lambda s: log.info("%s", s))
+            parameters["uncertainty"]["draws"] = uncertainty_draws
+        inputs = study_input_files(study)
+        # the report shows the manifest (version, inputs and their hashes): write it first,
+        # then again last so that it also lists the figures and the report
+        write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
         if report:
-            try:
-                from .report import build_report
-            except ImportError as exc:
-                log.warning("report skipped: carbon_balance.report not available (%s)", exc)
-            else:
-                build_report(folder)
-        inputs = list(study_inputs(study))
-        for sec in (study.units, study.emissions, study.gdp):
-            if sec is not None:
-                inputs.append(study.resolve(sec.path))
-        write_manifest(folder, command="run", parameters=study.model_dump(mode="json"),
-                       inputs=inputs)
+            from .report import build_report
+
+            build_report(folder)
+            write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
     return Path(out)

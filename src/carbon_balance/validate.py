@@ -1,6 +1,9 @@
 """``carbon-balance validate``: every problem a run would meet, found without computing.
 
-(Issue 6 extends the checks; this module is the single place they are collected.)
+The checks live beside the code that reads each input (:mod:`carbon_balance.grid.checks`
+for rasters, :mod:`carbon_balance.accounting.checks` for polygons and tables); this module
+collects them, so that ``validate``, ``nep``, ``run`` and ``demo`` refuse the same things
+with the same messages, all at once.
 """
 
 from __future__ import annotations
@@ -8,16 +11,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import CarbonBalanceError, Problem
-from .study import load_study
+from .study import Study, load_study
+
+
+def study_problems(study: Study) -> list[Problem]:
+    """Problems of a parsed study's inputs: rasters (if any), units and tables."""
+    from .accounting.checks import table_problems
+
+    problems: list[Problem] = []
+    if study.inputs is not None:
+        from .grid.checks import raster_problems
+
+        problems += raster_problems(study)
+    problems += table_problems(study)
+    return problems
 
 
 def validate_study(path: str | Path) -> list[Problem]:
     """Return every problem found in the study file and its inputs (fatal and warnings)."""
     try:
-        load_study(path)
+        study = load_study(path)
     except CarbonBalanceError as exc:
         return list(exc.problems)
-    return []
+    return study_problems(study)
 
 
 def print_problems(problems: list[Problem], console) -> None:

@@ -63,6 +63,10 @@ def demo_inputs(folder: str | Path | None = None, *, resolution: float = DEFAULT
     return study
 
 
+#: Monte Carlo draws of the demo's uncertainty section (issue 7's target size).
+DEMO_DRAWS = 1000
+
+
 def run_demo(out: str | Path = "results", *, overwrite: bool = True,
              inputs: str | Path | None = None) -> Path:
     """Run the full pipeline and report on the MRYRUA demo; return the output folder.
@@ -73,5 +77,6 @@ def run_demo(out: str | Path = "results", *, overwrite: bool = True,
     from ..pipeline import run_study  # the pipeline is heavy; import only when running
 
     study = demo_inputs(inputs)
-    run_study(study, out, report=True, overwrite=overwrite)
+    run_study(study, out, report=True, overwrite=overwrite,
+              uncertainty_draws=DEMO_DRAWS)
     return Path(out)

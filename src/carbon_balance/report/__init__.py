@@ -257,6 +257,10 @@ def build_report(folder: str | Path) -> Path:
         raise InputError("no tables/units.csv in the output folder", file=folder,
                          fix="give the folder written by `carbon-balance run` or `demo`")
     made = draw_all(res)
+    if res.table("zone_probabilities") is not None:
+        from ..figures.uncertainty import write_uncertainty_figures
+
+        write_uncertainty_figures(folder)
     html = render_report(res, made)
     path = folder / "report.html"
     tmp = folder / ".report.html.partial"

@@ -157,11 +157,19 @@ def zone_table(table: pd.DataFrame, *, ecc_threshold: float = 1.0, esc_threshold
         raise InputError(f"column(s) missing: {', '.join(missing)}", file=file, key=missing[0],
                          fix="the table needs unit_id, year, ce, cs, gdp (ce and cs in the same "
                          "carbon units)")
+    if table.empty:
+        raise InputError("the table has no rows", file=file,
+                         fix="give one row per unit and year (unit_id, year, ce, cs, gdp)")
+    no_year = table["year"].isna().to_numpy()
+    if no_year.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(no_year)[:10])
+        raise InputError(f"year missing on line(s) {rows}", file=file, key="year",
+                         fix="give every row a year (the indicators sum over the units of a year)")
     t = table.copy()
     for c in ("ce", "cs", "gdp"):
         t[c] = pd.to_numeric(t[c], errors="coerce")
     if (t["gdp"] <= 0).any():
-        bad = t.loc[t.gdp <= 0, "unit_id"].astype(str).unique()
+        bad = t.loc[t.gdp <= 0, "unit_id"].map(str).unique()
         raise InputError(f"GDP <= 0 for unit(s) {', '.join(bad)}", file=file, key="gdp",
                          fix="GDP must be positive")
     out = indicators(t, ce="ce", cs="cs", gdp="gdp", ecc_threshold=ecc_threshold,

@@ -69,7 +69,10 @@ def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | Non
     ``grids``: {year: {"npp": path, "nep": path}} [g C m-2 yr-1]. ``vegetated``: {year:
     2-D array (numpy or dask), 1 where the casa type is vegetated} on the same grid;
     default: NPP > 0. Grids above ``large_grid_cells`` cells go the chunked dask path.
-    Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2.
+    Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2, valid_area_km2.
+
+    A unit none of whose cells has a valid (non-nodata) NEP has ``valid_area_km2`` 0 and
+    NaN sums (not 0: nodata is not "no carbon"); :func:`units_table` leaves it unzoned.
     """
     from .accounting.zonal import cell_areas_m2, coverage_fractions, zonal_sums, zonal_sums_dask
 
@@ -83,8 +86,9 @@ def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | Non
             nep = _lazy_grid(Path(paths["nep"]))
             npp = _lazy_grid(Path(paths["npp"]))
             veg = (npp > 0).astype(float) if veg is None else da.asarray(veg).rechunk(nep.chunks)
-            sums = [zonal_sums_dask(a, units, transform, crs) for a in (npp, nep, veg)]
-            npp_g, nep_g, veg_m2 = sums
+            sums = [zonal_sums_dask(a, units, transform, crs)
+                    for a in (npp, nep, veg, da.isfinite(nep).astype(float))]
+            npp_g, nep_g, veg_m2, valid_m2 = sums
             ids = units.unit_id.to_numpy()
         else:
             nep = _read_grid(Path(paths["nep"]))[0]
@@ -101,17 +105,27 @@ def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | Non
             veg_m2 = zonal_sums(veg, cov, area)
             nep_g = zonal_sums(nep, cov, area)
             npp_g = zonal_sums(npp, cov, area)
+            valid_m2 = zonal_sums(np.isfinite(nep).astype(float), cov, area)
             ids = cov.unit_ids
         for i, uid in enumerate(ids):
-            rows.append((uid, int(year), npp_g[i], nep_g[i] * T_PER_G, veg_m2[i] / M2_PER_KM2))
+            if not valid_m2[i] > 0:
+                log.warning("unit %s, %s: no valid pixels (every cell is nodata in the NEP "
+                            "grid); its CS is left empty and it is not zoned", uid, year)
+                npp_g[i] = nep_g[i] = np.nan
+            rows.append((uid, int(year), npp_g[i], nep_g[i] * T_PER_G, veg_m2[i] / M2_PER_KM2,
+                         valid_m2[i] / M2_PER_KM2))
     return pd.DataFrame(rows, columns=["unit_id", "year", "npp_sum_g", "cs_t_c",
-                                       "vegetated_area_km2"])
+                                       "vegetated_area_km2", "valid_area_km2"])
+
+
+#: zone_reason of a unit whose cells are all nodata in the NEP grid.
+NO_VALID_PIXELS = "no valid pixels: every cell of the unit is nodata in the NEP grid"
 
 
 def units_table(units, carbon: pd.DataFrame, emissions: pd.DataFrame, gdp: pd.DataFrame, *,
                 basis: str = "CO2", ecc_threshold: float = 1.0, esc_threshold: float = 1.0) -> pd.DataFrame:
     """Assemble ``units.csv`` (docs/developing.md column order) and compute the indicators."""
-    from .balance import indicators
+    from .balance import UNCLASSIFIED, indicators
 
     base = pd.DataFrame(units.drop(columns="geometry"))
     t = carbon.merge(base, on="unit_id", how="left").merge(emissions, on=["unit_id", "year"],
@@ -129,6 +143,10 @@ def units_table(units, carbon: pd.DataFrame, emissions: pd.DataFrame, gdp: pd.Da
     t = indicators(t, ce="_ce", cs="_cs", gdp="gdp_yuan", ecc_threshold=ecc_threshold,
                    esc_threshold=esc_threshold)
     t = t.rename(columns={"cb": "cb_t"})
+    if "valid_area_km2" in t:
+        empty = ~(t["valid_area_km2"].to_numpy(float) > 0)
+        t.loc[empty, "zone"] = UNCLASSIFIED
+        t.loc[empty, "zone_reason"] = NO_VALID_PIXELS
     t["basis"] = basis
     order = {u: i for i, u in enumerate(units.unit_id)}
     t = t.sort_values(["year", "unit_id"], key=lambda s: s.map(order) if s.name == "unit_id" else s)

@@ -306,4 +306,5 @@ def test_run_demo_runs_the_pipeline_on_the_cached_study(tmp_path, monkeypatch):
     out = demo.run_demo(tmp_path / "results", overwrite=False)
     assert out == tmp_path / "results"
     assert calls == [(tmp_path / "in" / "study.toml", tmp_path / "results",
-                      {"report": True, "overwrite": False})]
+                      {"report": True, "overwrite": False,
+                       "uncertainty_draws": demo.DEMO_DRAWS})]

@@ -26,19 +26,22 @@ def table_problems(study) -> list[Problem]:
     upath = str(study.resolve(u.path))
     try:
         import geopandas as gpd
+        units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group, layer=u.layer)
         raw = gpd.read_file(study.resolve(u.path), layer=u.layer) if u.layer else \
             gpd.read_file(study.resolve(u.path))
-        bad = raw.geometry.notna() & ~raw.geometry.is_empty & ~raw.geometry.is_valid
+        present = np.array([g is not None for g in raw.geometry], dtype=bool)
+        bad = present & ~raw.geometry.is_empty.to_numpy() & ~raw.geometry.is_valid.to_numpy()
         if bad.any() and u.id in raw:
             problems.append(Problem(f"invalid polygon(s) repaired with make_valid: "
                                     f"{', '.join(map(str, raw.loc[bad, u.id]))}", upath, "units.path",
                                     "check the repaired shapes, or fix them in a GIS", fatal=False))
-        units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group, layer=u.layer)
     except CarbonBalanceError as exc:
-        return problems + list(exc.problems)
+        # the tables' own problems are still worth reporting in the same run
+        return problems + list(exc.problems) + _table_read_problems(study)
     except Exception as exc:
         return problems + [Problem(f"cannot read the units file ({exc})", upath, "units.path",
-                                   "give a GeoPackage, Shapefile or GeoJSON of polygons")]
+                                   "give a GeoPackage, Shapefile or GeoJSON of polygons")] + \
+            _table_read_problems(study)
     odd = [n for n in units.name if SPECIAL_NAME.search(n)]
     if odd:
         problems.append(Problem(f"unit names with characters special in paths or HTML: "
@@ -79,6 +82,22 @@ def table_problems(study) -> list[Problem]:
             if nonpos:
                 problems.append(Problem(f"GDP <= 0 for: {', '.join(nonpos)}", spath, "gdp.path",
                                         "GDP must be positive; correct the values"))
+    return problems
+
+
+def _table_read_problems(study) -> list[Problem]:
+    """Problems reading ``[emissions]`` and ``[gdp]`` alone (when the units cannot be read)."""
+    from .emissions import load_emissions
+    from .gdp import load_gdp
+
+    problems: list[Problem] = []
+    for sec_name, loader in (("emissions", load_emissions), ("gdp", load_gdp)):
+        if getattr(study, sec_name) is None:
+            continue
+        try:
+            loader(study)
+        except CarbonBalanceError as exc:
+            problems += list(exc.problems)
     return problems
 
 

@@ -99,6 +99,15 @@ def load_units(path: str | Path, *, id: str, name: str, group: str | None = None
         raise InputError(f"empty geometry for unit(s) {', '.join(out.unit_id[empty])}", file=path,
                          key="units.path", fix="remove these features or give them a polygon")
     out, _ = repair_geometries(out, source=str(path))
+    # points, lines, or polygons whose repair left no area cannot hold carbon
+    areal = out.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() & \
+        ~out.geometry.is_empty.to_numpy()
+    if not areal.all():
+        kinds = ", ".join(f"{i} ({t})" for i, t in zip(out.unit_id[~areal],
+                                                        out.geometry.geom_type[~areal]))
+        raise InputError(f"not a polygon with an area: unit(s) {kinds}", file=path,
+                         key="units.path", fix="give polygons (a layer of points or lines "
+                         "cannot be zoned); redraw zero-area polygons")
     out["area_km2"] = geodesic_area_km2(out.geometry)
     return out[["unit_id", "name", "group", "area_km2", "geometry"]]
 

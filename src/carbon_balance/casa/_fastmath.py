@@ -19,6 +19,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _LN2 = 0.6931471805599453
 _SQRT2 = 1.4142135623730951
 _EXP_CLAMP = 708.0
+_SHIFTER = 6755399441055744.0   # 1.5 * 2**52
 
 
 @intrinsic
@@ -59,6 +60,11 @@ def fexp(x):
     """e**x for finite x; underflows to ~1e-308 below -708, saturates above 708."""
     x = min(max(x, -_EXP_CLAMP), _EXP_CLAMP)
     k = np.floor(x * _LOG2E + 0.5)
+    # k + 1.5 * 2**52 holds k in its low mantissa bits, so 2**k is built with integer
+    # add/shift only: AVX2 has no double -> int64 conversion, and np.int64(k) would stop
+    # LLVM vectorising every loop that calls fexp. (Rounding stays with floor, not with
+    # the shifter, so fastmath "reassoc" in callers cannot fold it away.)
+    kd = k + _SHIFTER
     r = (x - k * _LN2_HI) - k * _LN2_LO
     # Taylor series to r**12; |r| <= ln2/2 so the truncation error is < 1e-15 relative.
     p = 1.0 / 479001600.0
@@ -74,7 +80,8 @@ def fexp(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    return p * _as_float((np.int64(k) + 1023) << 52)
+    # (2**51 + k + 1023) << 52 keeps only the 12 low bits of k + 1023: the exponent field.
+    return p * _as_float((_as_int(kd) + 1023) << 52)
 
 
 @numba.njit(inline="always", cache=True)

@@ -52,6 +52,39 @@ _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 BLOCK = 256
 
 
+@numba.njit(inline="always", fastmath=_FASTMATH, error_model="numpy", cache=True)
+def _month(v, t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high, e2_half,
+           topt, scale, a_coef, a_shift, heat_ok, p):  # pragma: no cover - compiled
+    """NPP and Rh [g C m-2 month-1] of one pixel-month (branch-free, so loops vectorise).
+
+    Per-pixel constants come in precomputed: FPAR = f_lo + f_ndvi (x - lo) + f_sr (SR - SR_lo);
+    Tε2 = TE2_SCALE / ((1 + e2_low e^(-b_low T)) (1 + e2_high e^(b_high T)));
+    Ep0 = 16 (10 T / I)^a = 16 exp(a ln T + a_shift).
+    """
+    (cold_limit, te2_low, te2_high, te2_scale, te2_above, te2_below, pet_scale,
+     rn_intercept, rn_coefficient, we_floor, rh_coefficient, rh_pcoef, rh_factor) = p
+    x = min(max(v, lo), hi)
+    f = f_lo + f_ndvi * (x - lo) + f_sr * ((1 + x) / (1 - x) - sr_lo)
+    e1 = 0.0 if t <= cold_limit else te1
+    e2 = te2_scale / ((1 + e2_low * fexp(-te2_low * t)) * (1 + e2_high * fexp(te2_high * t)))
+    e2 = e2_half if (t - topt > te2_above or topt - t > te2_below) else e2
+    tp = t > 0 and heat_ok
+    ep0 = pet_scale * fexp(a_coef * flog(t if tp else 1.0) + a_shift) if tp else 0.0
+    rn = rn_intercept * math.sqrt(ep0 * pr) + rn_coefficient * ep0
+    # Zhou-Zhang EET/Ep0 ratio with EET = P Rn (P² + Rn² + P Rn) / ((P + Rn)(P² + Rn²)):
+    # EET / ((EET + Ep0) / 2) = 2 N / (N + Ep0 D), one division and no 0/0 for tiny P.
+    pp = pr * pr
+    rr = rn * rn
+    num = pr * rn * (pp + rr + pr * rn)
+    den = (pr + rn) * (pp + rr)
+    w = we_floor + (1 - we_floor) * 2 * num / max(num + ep0 * den, 1e-300)
+    w = min(max(w, we_floor), 1.0)
+    w = 1.0 if ep0 == 0 else (we_floor if pr == 0 else w)
+    g = s * f * scale * e1 * e2 * w
+    r = rh_factor * (fexp(rh_coefficient * t) + flog(rh_pcoef * pr + 1))
+    return g, r
+
+
 @numba.njit(parallel=True, fastmath=_FASTMATH, error_model="numpy", cache=True)
 def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
                  npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
@@ -63,6 +96,9 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
         p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
         p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24],
         p[25], p[26], p[27], p[28])
+    month_p = (cold_limit, te2_low, te2_high, te2_scale, te2_above, te2_below, pet_scale,
+               rn_intercept, rn_coefficient, we_floor, rh_coefficient, rh_pcoef,
+               rh_scale * rh_days * rh_cfrac)
     n_months, n = ndvi.shape
     log_divisor = np.log(hi_divisor)
     log10 = np.log(10.0)
@@ -73,27 +109,33 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
     for b in numba.prange(n_blocks):
         j0 = b * BLOCK
         nb = min(BLOCK, n - j0)
-        state = np.empty(nb, dtype=np.int8)      # -1 nodata, 0 not vegetated, 1 compute
+        # Per-pixel constants of the block (the month loops below only read them).
+        state = np.empty(nb)         # -1 nodata, 0 not vegetated, 1 compute
         topt = np.empty(nb)
         te1 = np.empty(nb)
         scale = np.empty(nb)
         nlo = np.empty(nb)
         nhi = np.empty(nb)
         sr_lo = np.empty(nb)
-        inv_span = np.empty(nb)
-        inv_sr_span = np.empty(nb)
+        f_lo = np.empty(nb)
+        f_ndvi = np.empty(nb)
+        f_sr = np.empty(nb)
+        e2_low = np.empty(nb)
+        e2_high = np.empty(nb)
         heat = np.zeros(nb)
-        a = np.empty(nb)
-        log_heat = np.empty(nb)
+        a_coef = np.empty(nb)
+        a_shift = np.empty(nb)
+        heat_ok = np.empty(nb, dtype=np.bool_)
         s_npp = np.zeros(nb)
         s_rh = np.zeros(nb)
-        # Validity and Topt (first month of maximum NDVI), month-major so it vectorises.
         best = np.empty(nb)
         valid = np.empty(nb, dtype=np.bool_)
         for i in range(nb):
             valid[i] = casa[j0 + i] >= 0
             best[i] = -np.inf
             topt[i] = 0.0
+        # Validity, Topt (first month of maximum NDVI) and the Thornthwaite heat index
+        # I = Σ (T/5)^1.514 over T > 0, month-major so the inner loops vectorise.
         for m in range(n_months):
             for i in range(nb):
                 j = j0 + i
@@ -105,7 +147,9 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
                 higher = v > best[i]
                 topt[i] = t if higher else topt[i]
                 best[i] = v if higher else best[i]
-        # Class constants per pixel.
+                tp = t > 0
+                term = fexp(hi_exponent * (flog(t if tp else 1.0) - log_divisor))
+                heat[i] += term if tp else 0.0
         for i in range(nb):
             c = casa[j0 + i]
             st = 1 if valid[i] else -1
@@ -115,6 +159,7 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
             if st != 1:
                 c = 0
                 topt[i] = 0.0
+                heat[i] = 0.0
             t_o = topt[i]
             te1[i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
             scale[i] = par_fraction * eps_max[c] if st == 1 else 0.0
@@ -124,54 +169,41 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
             nhi[i] = hi_c
             sr_lo[i] = (1 + lo_c) / (1 - lo_c)
             sr_hi = (1 + hi_c) / (1 - hi_c)
-            inv_span[i] = 1.0 / (hi_c - lo_c) if hi_c > lo_c else 0.0
-            inv_sr_span[i] = 1.0 / (sr_hi - sr_lo[i]) if sr_hi > sr_lo[i] else 0.0
-        # Thornthwaite heat index I and exponent a (branch-free: vectorised).
-        log_t = np.empty((n_months, nb))       # ln T, reused by Ep0 below
-        for m in range(n_months):
-            for i in range(nb):
-                t = float(temp[m, j0 + i])
-                lt = flog(max(t, 1e-300))
-                log_t[m, i] = lt
-                term = fexp(hi_exponent * (lt - log_divisor))
-                heat[i] += term if t > 0 else 0.0
-        for i in range(nb):
+            f_lo[i] = fpar_min
+            f_ndvi[i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
+            f_sr[i] = (1 - alpha) * width / (sr_hi - sr_lo[i]) if sr_hi > sr_lo[i] else 0.0
+            e2_low[i] = np.exp(te2_low * (t_o - te2_offset))
+            e2_high[i] = np.exp(-te2_high * (t_o + te2_offset))
             h = heat[i]
-            a[i] = ((c3 * h + c2) * h + c1) * h + c0
-            log_heat[i] = flog(max(h, 1e-300))
-        # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh, branch-free per pixel.
+            heat_ok[i] = h > 0
+            a = ((c3 * h + c2) * h + c1) * h + c0
+            a_coef[i] = a
+            a_shift[i] = a * (log10 - np.log(h)) if h > 0 else 0.0
+        # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh (see _month).
         for m in range(n_months):
-            for i in range(nb):
-                j = j0 + i
-                t = float(temp[m, j])
-                pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
-                x = min(max(float(ndvi[m, j]), nlo[i]), nhi[i])
-                sr = (1 + x) / (1 - x)
-                f = (alpha * ((x - nlo[i]) * inv_span[i] * width + fpar_min)
-                     + (1 - alpha) * ((sr - sr_lo[i]) * inv_sr_span[i] * width + fpar_min))
-                e1 = 0.0 if t <= cold_limit else te1[i]
-                t_o = topt[i]
-                e2 = te2_scale / ((1 + fexp(te2_low * (t_o - te2_offset - t)))
-                                  * (1 + fexp(te2_high * (-t_o - te2_offset + t))))
-                e2 = te2_half if (t - t_o > te2_above or t_o - t > te2_below) else e2
-                ep0 = pet_scale * fexp(a[i] * (log10 + log_t[m, i] - log_heat[i]))
-                ep0 = ep0 if (t > 0 and heat[i] > 0) else 0.0
-                rn = rn_intercept * math.sqrt(ep0 * pr) + rn_coefficient * ep0
-                # Zhou-Zhang EET divided through by Rn**3 (u = P/Rn): no 0/0 for tiny P;
-                # beyond u = 1e100 EET ~ P/u is zero in double precision anyway.
-                u = min(pr / max(rn, 1e-300), 1e100)
-                eet = pr * (u * u + u + 1) / ((u + 1) * (u * u + 1))
-                w = we_floor + (1 - we_floor) * eet / max(0.5 * (eet + ep0), 1e-300)
-                w = min(max(w, we_floor), 1.0)
-                w = 1.0 if ep0 == 0 else (we_floor if pr == 0 else w)
-                g = float(sol[m, j]) * f * scale[i] * e1 * e2 * w
-                r = rh_scale * (fexp(rh_coefficient * t) + flog(rh_pcoef * pr + 1)) * rh_days * rh_cfrac
-                s_npp[i] += g
-                s_rh[i] += r
-                if monthly:
+            if monthly:
+                for i in range(nb):
+                    j = j0 + i
+                    pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
+                    g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
+                                  nlo[i], nhi[i], sr_lo[i], f_lo[i], f_ndvi[i], f_sr[i],
+                                  te1[i], e2_low[i], e2_high[i], te2_half, topt[i], scale[i],
+                                  a_coef[i], a_shift[i], heat_ok[i], month_p)
+                    s_npp[i] += g
+                    s_rh[i] += r
                     st = state[i]
                     npp_m[m, j] = g if st == 1 else (0.0 if st == 0 else np.nan)
                     rh_m[m, j] = r if st == 1 else (0.0 if st == 0 else np.nan)
+            else:
+                for i in range(nb):
+                    j = j0 + i
+                    pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
+                    g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
+                                  nlo[i], nhi[i], sr_lo[i], f_lo[i], f_ndvi[i], f_sr[i],
+                                  te1[i], e2_low[i], e2_high[i], te2_half, topt[i], scale[i],
+                                  a_coef[i], a_shift[i], heat_ok[i], month_p)
+                    s_npp[i] += g
+                    s_rh[i] += r
         for i in range(nb):
             j = j0 + i
             st = state[i]

@@ -64,3 +64,27 @@ def test_report_is_self_contained_with_every_section_and_labelled(demo_out):
     manifest = json.loads((demo_out / "manifest.json").read_text())
     assert manifest["version"] and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert "report.html" in manifest["outputs"]
+
+
+def test_zero_width_ranges_make_every_draw_the_plain_run(demo_out, tmp_path):
+    from carbon_balance.analysis.uncertainty import write_uncertainty
+    from carbon_balance.study import parse_study
+
+    study_dir = demo_out.parent / "inputs"
+    text = (study_dir / "study.toml").read_text(encoding="utf-8")
+    text += ("\n[uncertainty]\neps_max_relative = 0.0\nrn_coefficient = [0.598, 0.598]\n"
+             "rh_coefficient = [0.0913, 0.0913]\nndvi_bounds = [\"percentile\"]\n"
+             "emissions_interval = false\n")
+    study = parse_study(text, root=study_dir)
+    u = pd.read_csv(demo_out / "tables" / "units.csv", dtype={"unit_id": str})
+    em = pd.read_csv(demo_out / "tables" / "emissions.csv", dtype={"unit_id": str})
+    res = write_uncertainty(study, tmp_path, emissions=em,
+                            gdp=u[["unit_id", "year", "gdp_yuan"]], draws=50)
+    iv = res.intervals.merge(u, on=["unit_id", "year"])
+    for q, col in (("cs_t_c", "cs_t_c"), ("cb_t", "cb_t"), ("esc", "esc"), ("ecc", "ecc")):
+        part = iv[iv.quantity == q]
+        # float32 NEP grids in the run vs float64 sums here: equal to ~1e-7
+        np.testing.assert_allclose(part.p05, part[col], rtol=1e-6)
+        np.testing.assert_allclose(part.p95, part[col], rtol=1e-6)
+    p = res.zone_probabilities.merge(u, on=["unit_id", "year"])
+    assert (p.most_likely_probability == 1.0).all() and (p.most_likely_zone == p.zone).all()

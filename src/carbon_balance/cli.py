@@ -31,7 +31,7 @@ emissions_app = typer.Typer(help="Emission inventories: backtest the gap-filling
                             no_args_is_help=True)
 app.add_typer(emissions_app, name="emissions")
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 console = Console()
 _state = {"debug": False}
 

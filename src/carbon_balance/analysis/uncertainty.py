@@ -188,7 +188,7 @@ def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> C
         veg = arrays["vegetation"]
         inputs = (arrays["ndvi"], arrays["temperature"], arrays["precipitation"],
                   arrays["radiation"], veg)
-        valid = None
+        valid = plain_rh = None
         for mi, mode in enumerate(modes):
             bounds = mode_bounds(study, arrays, mode)
             for ri, rn in enumerate(rn_nodes):
@@ -199,13 +199,17 @@ def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> C
                                     rh_coefficient=study.casa.rh_coefficient)
                 npp = out["npp"]
                 valid = np.isfinite(npp) if valid is None else valid
+                plain_rh = out["rh"]  # Rh does not depend on the mode or Rn: any pass's
                 for ci, code in enumerate(types):
                     layer = np.where(veg == code, npp, 0.0)
                     npp1[yi, mi, ri, :, ci] = zonal_sums(layer, coverage, area) * T_PER_G
         vegetated = np.isin(veg, types) & valid
         for ki, k in enumerate(rh_nodes):
-            r = heterotrophic_respiration(arrays["temperature"], arrays["precipitation"],
-                                          coefficient=float(k)).sum(axis=0)
+            if k == study.casa.rh_coefficient:
+                r = plain_rh
+            else:
+                r = heterotrophic_respiration(arrays["temperature"], arrays["precipitation"],
+                                              coefficient=float(k)).sum(axis=0)
             rh[yi, ki] = zonal_sums(np.where(vegetated, r, 0.0), coverage, area) * T_PER_G
         del arrays
     return CarbonBasis(years, coverage.unit_ids, types, veg_types.eps_max.to_numpy(float),

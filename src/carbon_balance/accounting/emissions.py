@@ -1,7 +1,7 @@
 """Carbon emissions per unit and year: inventories, unit conversion, gap filling, backtest.
 
 Inventories (``[emissions]`` in the study file): the CEADs county workbook (Chen et al.
-2020, Sci. Data 7:391, doi:10.1038/s41597-020-0393-y) summed to city codes, or any wide
+2020, Sci. Data 7:391, doi:10.1038/s41597-020-00736-3) summed to city codes, or any wide
 or long unit x year table (CSV or XLSX). Values are converted to t CO2. Study years the
 inventory lacks are estimated per unit by :mod:`.forecast`; every value carries its 95 %
 interval, its method and an ``estimated`` flag.

@@ -50,6 +50,10 @@ _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 #: Pixels per block: the scratch rows of a block stay in L1/L2 cache, and the inner loops
 #: over a block's pixels are branch-free so LLVM vectorises them (with fexp/flog).
 BLOCK = 256
+# Rows of the kernel's per-pixel constants (state: -1 nodata, 0 not vegetated, 1 compute).
+(_STATE, _LO, _HI, _SR_LO, _F_NDVI, _F_SR, _TE1, _E2_LOW, _E2_HIGH, _TOPT, _SCALE, _A,
+ _A_SHIFT, _HEAT_OK) = range(14)
+_N_CONST = 14
 
 
 @numba.njit(inline="always", fastmath=_FASTMATH, error_model="numpy", cache=True)
@@ -109,31 +113,17 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
     for b in numba.prange(n_blocks):
         j0 = b * BLOCK
         nb = min(BLOCK, n - j0)
-        # Per-pixel constants of the block (the month loops below only read them).
-        state = np.empty(nb)         # -1 nodata, 0 not vegetated, 1 compute
-        topt = np.empty(nb)
-        te1 = np.empty(nb)
-        scale = np.empty(nb)
-        nlo = np.empty(nb)
-        nhi = np.empty(nb)
-        sr_lo = np.empty(nb)
-        f_lo = np.empty(nb)
-        f_ndvi = np.empty(nb)
-        f_sr = np.empty(nb)
-        e2_low = np.empty(nb)
-        e2_high = np.empty(nb)
-        heat = np.zeros(nb)
-        a_coef = np.empty(nb)
-        a_shift = np.empty(nb)
-        heat_ok = np.empty(nb, dtype=np.bool_)
-        s_npp = np.zeros(nb)
-        s_rh = np.zeros(nb)
-        best = np.empty(nb)
-        valid = np.empty(nb, dtype=np.bool_)
+        # All per-pixel scratch of a block lives in two 2-D arrays (rows = quantities):
+        # with few distinct arrays LLVM's runtime alias checks stay under its limit and
+        # the month loops vectorise (with a dozen separate arrays they silently did not).
+        scan = np.empty((4, nb))     # valid (1/0), best NDVI, Topt, heat index I
+        cst = np.empty((_N_CONST, nb))
+        acc = np.zeros((4, nb))      # Σ NPP, Σ Rh, this month's NPP, Rh
         for i in range(nb):
-            valid[i] = casa[j0 + i] >= 0
-            best[i] = -np.inf
-            topt[i] = 0.0
+            scan[0, i] = 1.0 if casa[j0 + i] >= 0 else 0.0
+            scan[1, i] = -np.inf
+            scan[2, i] = 0.0
+            scan[3, i] = 0.0
         # Validity, Topt (first month of maximum NDVI) and the Thornthwaite heat index
         # I = Σ (T/5)^1.514 over T > 0, month-major so the inner loops vectorise.
         for m in range(n_months):
@@ -143,74 +133,68 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
                 t = float(temp[m, j])
                 ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(float(prec[m, j]))
                       and np.isfinite(float(sol[m, j])))
-                valid[i] = valid[i] and ok
-                higher = v > best[i]
-                topt[i] = t if higher else topt[i]
-                best[i] = v if higher else best[i]
+                scan[0, i] = scan[0, i] if ok else 0.0
+                higher = v > scan[1, i]
+                scan[2, i] = t if higher else scan[2, i]
+                scan[1, i] = v if higher else scan[1, i]
                 tp = t > 0
                 term = fexp(hi_exponent * (flog(t if tp else 1.0) - log_divisor))
-                heat[i] += term if tp else 0.0
+                scan[3, i] += term if tp else 0.0
         for i in range(nb):
             c = casa[j0 + i]
-            st = 1 if valid[i] else -1
+            st = 1 if scan[0, i] > 0 else -1
             if st == 1 and not vegetated[c]:
                 st = 0
-            state[i] = st
+            t_o = scan[2, i] if st == 1 else 0.0
+            h = scan[3, i] if st == 1 else 0.0
             if st != 1:
                 c = 0
-                topt[i] = 0.0
-                heat[i] = 0.0
-            t_o = topt[i]
-            te1[i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
-            scale[i] = par_fraction * eps_max[c] if st == 1 else 0.0
             lo_c = lo[c] if st == 1 else 0.0
             hi_c = hi[c] if st == 1 else 0.5
-            nlo[i] = lo_c
-            nhi[i] = hi_c
-            sr_lo[i] = (1 + lo_c) / (1 - lo_c)
+            sr_lo = (1 + lo_c) / (1 - lo_c)
             sr_hi = (1 + hi_c) / (1 - hi_c)
-            f_lo[i] = fpar_min
-            f_ndvi[i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
-            f_sr[i] = (1 - alpha) * width / (sr_hi - sr_lo[i]) if sr_hi > sr_lo[i] else 0.0
-            e2_low[i] = np.exp(te2_low * (t_o - te2_offset))
-            e2_high[i] = np.exp(-te2_high * (t_o + te2_offset))
-            h = heat[i]
-            heat_ok[i] = h > 0
             a = ((c3 * h + c2) * h + c1) * h + c0
-            a_coef[i] = a
-            a_shift[i] = a * (log10 - np.log(h)) if h > 0 else 0.0
+            cst[_STATE, i] = st
+            cst[_LO, i] = lo_c
+            cst[_HI, i] = hi_c
+            cst[_SR_LO, i] = sr_lo
+            cst[_F_NDVI, i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
+            cst[_F_SR, i] = (1 - alpha) * width / (sr_hi - sr_lo) if sr_hi > sr_lo else 0.0
+            cst[_TE1, i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
+            cst[_E2_LOW, i] = np.exp(te2_low * (t_o - te2_offset))
+            cst[_E2_HIGH, i] = np.exp(-te2_high * (t_o + te2_offset))
+            cst[_TOPT, i] = t_o
+            cst[_SCALE, i] = par_fraction * eps_max[c] if st == 1 else 0.0
+            cst[_A, i] = a
+            cst[_A_SHIFT, i] = a * (log10 - np.log(h)) if h > 0 else 0.0
+            cst[_HEAT_OK, i] = 1.0 if h > 0 else 0.0
         # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh (see _month).
         for m in range(n_months):
+            for i in range(nb):
+                j = j0 + i
+                pr = max(float(prec[m, j]), 0.0) if cst[_STATE, i] == 1 else 0.0
+                g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
+                              cst[_LO, i], cst[_HI, i], cst[_SR_LO, i], fpar_min,
+                              cst[_F_NDVI, i], cst[_F_SR, i], cst[_TE1, i], cst[_E2_LOW, i],
+                              cst[_E2_HIGH, i], te2_half, cst[_TOPT, i], cst[_SCALE, i],
+                              cst[_A, i], cst[_A_SHIFT, i], cst[_HEAT_OK, i] > 0, month_p)
+                acc[0, i] += g
+                acc[1, i] += r
+                acc[2, i] = g
+                acc[3, i] = r
             if monthly:
                 for i in range(nb):
                     j = j0 + i
-                    pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
-                    g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
-                                  nlo[i], nhi[i], sr_lo[i], f_lo[i], f_ndvi[i], f_sr[i],
-                                  te1[i], e2_low[i], e2_high[i], te2_half, topt[i], scale[i],
-                                  a_coef[i], a_shift[i], heat_ok[i], month_p)
-                    s_npp[i] += g
-                    s_rh[i] += r
-                    st = state[i]
-                    npp_m[m, j] = g if st == 1 else (0.0 if st == 0 else np.nan)
-                    rh_m[m, j] = r if st == 1 else (0.0 if st == 0 else np.nan)
-            else:
-                for i in range(nb):
-                    j = j0 + i
-                    pr = max(float(prec[m, j]), 0.0) if state[i] == 1 else 0.0
-                    g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
-                                  nlo[i], nhi[i], sr_lo[i], f_lo[i], f_ndvi[i], f_sr[i],
-                                  te1[i], e2_low[i], e2_high[i], te2_half, topt[i], scale[i],
-                                  a_coef[i], a_shift[i], heat_ok[i], month_p)
-                    s_npp[i] += g
-                    s_rh[i] += r
+                    st = cst[_STATE, i]
+                    npp_m[m, j] = acc[2, i] if st == 1 else (0.0 if st == 0 else np.nan)
+                    rh_m[m, j] = acc[3, i] if st == 1 else (0.0 if st == 0 else np.nan)
         for i in range(nb):
             j = j0 + i
-            st = state[i]
+            st = cst[_STATE, i]
             if st == 1:
-                npp[j] = s_npp[i]
-                rh[j] = s_rh[i]
-                nep[j] = s_npp[i] - s_rh[i]
+                npp[j] = acc[0, i]
+                rh[j] = acc[1, i]
+                nep[j] = acc[0, i] - acc[1, i]
             else:
                 fill = 0.0 if st == 0 else np.nan
                 npp[j] = fill

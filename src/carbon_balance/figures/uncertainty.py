@@ -20,8 +20,8 @@ PARAMETER_LABELS = {
     "epsilon_max": "ε_max (±)",
     "rn_coefficient": "Rn coefficient",
     "rh_coefficient": "Rh coefficient",
-    "estimated_emissions": "estimated emissions (95 % interval)",
-    "ndvi_bounds": "NDVI bounds (percentile / table)",
+    "estimated_emissions": "estimated CE (95 % CI)",
+    "ndvi_bounds": "NDVI bounds (pctl/table)",
 }
 
 

@@ -193,9 +193,12 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if type(exc).__name__ == "Abort":
+        if type(exc).__name__ == "Abort":   # click's form of Ctrl-C
+            err_console.print("interrupted: no output folder was completed", markup=False)
             sys.exit(130)
         raise
+    if code == 130:   # typer turns Ctrl-C inside a command into Exit(130)
+        err_console.print("interrupted: no output folder was completed", markup=False)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -56,12 +56,15 @@ def check_can_write(out: str | Path, overwrite: bool) -> Path:
 
 
 def write_manifest(folder: Path, *, command: str, parameters: dict,
-                   inputs: Iterable[str | Path] = (), outputs_note: str = "") -> Path:
+                   inputs: Iterable[str | Path] = (), outputs_note: str = "",
+                   hashes: dict[str, str] | None = None) -> Path:
     """Write ``manifest.json``: version, command, parameters, input hashes, output list.
 
     The run time is recorded, but kept out of the tables so that identical inputs give
-    byte-identical tables.
+    byte-identical tables. ``hashes``: sha256 hex digests already computed, by resolved
+    path (e.g. in a background thread while computing); other inputs are hashed here.
     """
+    hashes = hashes or {}
     files = sorted({str(Path(p).resolve()) for p in inputs})
     manifest = {
         "tool": "carbon-balance",
@@ -70,7 +73,8 @@ def write_manifest(folder: Path, *, command: str, parameters: dict,
         "command": command,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": parameters,
-        "inputs": [{"path": p, "sha256": file_sha256(p), "bytes": os.path.getsize(p)}
+        "inputs": [{"path": p, "sha256": hashes.get(p) or file_sha256(p),
+                    "bytes": os.path.getsize(p)}
                    for p in files if os.path.isfile(p)],
         "outputs": sorted(str(p.relative_to(folder)).replace(os.sep, "/")
                           for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST),

@@ -8,7 +8,7 @@ References
 Moran P.A.P. (1950) Notes on continuous stochastic phenomena. Biometrika 37:17-23,
 https://doi.org/10.2307/2332142 · Anselin L. (1995) Local indicators of spatial
 association - LISA. Geographical Analysis 27:93-115,
-https://doi.org/10.1111/j.1538-4632.1995.tb00338.x · Rey S.J., Anselin L. (2007) PySAL,
+https://doi.org/10.1111/j.1538-4632.1995.tb00338.x · Rey S.J., Anselin L. (2010) PySAL,
 https://doi.org/10.1007/978-3-642-03647-7_11 (esda, libpysal).
 """
 

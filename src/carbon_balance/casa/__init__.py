@@ -3,7 +3,7 @@
 Pure, vectorised array functions: monthly inputs have the 12 months on axis 0 and any
 spatial shape after it; NaN is nodata; float32 and float64 both work. No I/O beyond the
 packaged class tables. Method: Fan et al. 2024, Land 13:297, doi:10.3390/land13030297;
-Potter et al. 1993, doi:10.1029/93GB02725; Zhu et al. 2007, doi:10.17521/cjpe.2007.0050.
+Potter et al. 1993, doi:10.1029/93GB02725; Zhu et al. 2007, J. Plant Ecol. 31:413.
 """
 
 from .fpar import fpar, percentile_bounds, simple_ratio, table_bounds

@@ -4,7 +4,7 @@ per-class NDVI bounds it is scaled by (METHOD.md section 1).
 FPAR = alpha * FPAR_NDVI + (1 - alpha) * FPAR_SR, with NDVI and the simple ratio
 SR = (1 + NDVI)/(1 - NDVI) each scaled linearly between the class bounds
 (Potter et al. 1993, doi:10.1029/93GB02725; Los et al. 1994; Zhu et al. 2007,
-doi:10.17521/cjpe.2007.0050). NDVI is clipped to the class bounds first, so FPAR stays
+J. Plant Ecol. 31:413). NDVI is clipped to the class bounds first, so FPAR stays
 in [fpar_min, fpar_max].
 """
 

@@ -4,7 +4,7 @@
     NEP = Σ_12 months (NPP − Rh)                                 [g C m-2 yr-1]
 
 (METHOD.md sections 1-2; Potter et al. 1993, doi:10.1029/93GB02725; Zhu et al. 2007,
-doi:10.17521/cjpe.2007.0050; Fan et al. 2024, doi:10.3390/land13030297.)
+J. Plant Ecol. 31:413; Fan et al. 2024, doi:10.3390/land13030297.)
 
 The formulas live once, as readable numpy, in :mod:`.fpar`, :mod:`.temperature`,
 :mod:`.water` and :mod:`.respiration`; the kernel here fuses them into one pass over the
@@ -89,9 +89,16 @@ def _month(v, t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high,
     return g, r
 
 
-@numba.njit(parallel=True, fastmath=_FASTMATH, error_model="numpy", cache=True)
-def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
-                 npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
+@numba.njit(fastmath=_FASTMATH, error_model="numpy", cache=True)
+def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, p, month_p,
+           npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
+    """One block of BLOCK pixels: inputs from column ``j0``, codes and outputs from ``k0``
+    (only the first ``nb`` pixels are written).
+
+    The month loops run over exactly BLOCK pixels (a compile-time trip count) and keep all
+    per-pixel scratch in two 2-D arrays: both are needed for LLVM to vectorise them (with a
+    run-time trip count or a dozen separate scratch arrays it silently did not).
+    """
     (alpha, fpar_min, fpar_max, par_fraction,
      te1_a, te1_b, te1_c, cold_limit, te2_scale, te2_low, te2_high, te2_offset, te2_above,
      te2_below, pet_scale, hi_divisor, hi_exponent, c3, c2, c1, c0,
@@ -100,106 +107,124 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
         p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
         p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24],
         p[25], p[26], p[27], p[28])
-    month_p = (cold_limit, te2_low, te2_high, te2_scale, te2_above, te2_below, pet_scale,
-               rn_intercept, rn_coefficient, we_floor, rh_coefficient, rh_pcoef,
-               rh_scale * rh_days * rh_cfrac)
-    n_months, n = ndvi.shape
+    n_months = ndvi.shape[0]
     log_divisor = np.log(hi_divisor)
     log10 = np.log(10.0)
     width = fpar_max - fpar_min
     te2_half = 0.5 * te2_scale / (1 + np.exp(-te2_low * te2_offset)) / (
         1 + np.exp(-te2_high * te2_offset))
+    # Unsigned column indices: numba wraps negative signed indices, and that select made
+    # the loads non-affine for LLVM (no vectorisation).
+    u0 = np.uint64(j0)
+    scan = np.empty((4, BLOCK))     # valid (1/0), best NDVI, Topt, heat index I
+    cst = np.zeros((_N_CONST, BLOCK))
+    acc = np.zeros((4, BLOCK))      # Σ NPP, Σ Rh, this month's NPP, Rh
+    for i in range(BLOCK):
+        scan[0, i] = 1.0
+        scan[1, i] = -np.inf
+        scan[2, i] = 0.0
+        scan[3, i] = 0.0
+    # Validity, Topt (first month of maximum NDVI) and the Thornthwaite heat index
+    # I = Σ (T/5)^1.514 over T > 0, month-major so the inner loops vectorise.
+    for m in range(n_months):
+        for i in range(BLOCK):
+            j = u0 + np.uint64(i)
+            v = float(ndvi[m, j])
+            t = float(temp[m, j])
+            ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(float(prec[m, j]))
+                  and np.isfinite(float(sol[m, j])))
+            scan[0, i] = scan[0, i] if ok else 0.0
+            higher = v > scan[1, i]
+            scan[2, i] = t if higher else scan[2, i]
+            scan[1, i] = v if higher else scan[1, i]
+            tp = t > 0
+            term = fexp(hi_exponent * (flog(t if tp else 1.0) - log_divisor))
+            scan[3, i] += term if tp else 0.0
+    for i in range(nb):
+        c = casa[k0 + i]
+        st = 1 if (scan[0, i] > 0 and c >= 0) else -1
+        if st == 1 and not vegetated[c]:
+            st = 0
+        t_o = scan[2, i] if st == 1 else 0.0
+        h = scan[3, i] if st == 1 else 0.0
+        if st != 1:
+            c = 0
+        lo_c = lo[c] if st == 1 else 0.0
+        hi_c = hi[c] if st == 1 else 0.5
+        sr_lo = (1 + lo_c) / (1 - lo_c)
+        sr_hi = (1 + hi_c) / (1 - hi_c)
+        a = ((c3 * h + c2) * h + c1) * h + c0
+        cst[_STATE, i] = st
+        cst[_LO, i] = lo_c
+        cst[_HI, i] = hi_c
+        cst[_SR_LO, i] = sr_lo
+        cst[_F_NDVI, i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
+        cst[_F_SR, i] = (1 - alpha) * width / (sr_hi - sr_lo) if sr_hi > sr_lo else 0.0
+        cst[_TE1, i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
+        cst[_E2_LOW, i] = np.exp(te2_low * (t_o - te2_offset))
+        cst[_E2_HIGH, i] = np.exp(-te2_high * (t_o + te2_offset))
+        cst[_TOPT, i] = t_o
+        cst[_SCALE, i] = par_fraction * eps_max[c] if st == 1 else 0.0
+        cst[_A, i] = a
+        cst[_A_SHIFT, i] = a * (log10 - np.log(h)) if h > 0 else 0.0
+        cst[_HEAT_OK, i] = 1.0 if h > 0 else 0.0
+    # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh (see _month).
+    for m in range(n_months):
+        for i in range(BLOCK):
+            j = u0 + np.uint64(i)
+            pr = max(float(prec[m, j]), 0.0) if cst[_STATE, i] == 1 else 0.0
+            g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
+                          cst[_LO, i], cst[_HI, i], cst[_SR_LO, i], fpar_min,
+                          cst[_F_NDVI, i], cst[_F_SR, i], cst[_TE1, i], cst[_E2_LOW, i],
+                          cst[_E2_HIGH, i], te2_half, cst[_TOPT, i], cst[_SCALE, i],
+                          cst[_A, i], cst[_A_SHIFT, i], cst[_HEAT_OK, i] > 0, month_p)
+            acc[0, i] += g
+            acc[1, i] += r
+            acc[2, i] = g
+            acc[3, i] = r
+        if monthly:
+            for i in range(nb):
+                k = k0 + i
+                st = cst[_STATE, i]
+                npp_m[m, k] = acc[2, i] if st == 1 else (0.0 if st == 0 else np.nan)
+                rh_m[m, k] = acc[3, i] if st == 1 else (0.0 if st == 0 else np.nan)
+    for i in range(nb):
+        k = k0 + i
+        st = cst[_STATE, i]
+        if st == 1:
+            npp[k] = acc[0, i]
+            rh[k] = acc[1, i]
+            nep[k] = acc[0, i] - acc[1, i]
+        else:
+            fill = 0.0 if st == 0 else np.nan
+            npp[k] = fill
+            rh[k] = fill
+            nep[k] = fill
+
+
+@numba.njit(parallel=True, cache=True)
+def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
+                 npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
+    month_p = (p[7], p[9], p[10], p[8], p[12], p[13], p[14], p[21], p[22], p[23], p[24],
+               p[26], p[25] * p[27] * p[28])
+    n_months, n = ndvi.shape
     n_blocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
         j0 = b * BLOCK
         nb = min(BLOCK, n - j0)
-        # All per-pixel scratch of a block lives in two 2-D arrays (rows = quantities):
-        # with few distinct arrays LLVM's runtime alias checks stay under its limit and
-        # the month loops vectorise (with a dozen separate arrays they silently did not).
-        scan = np.empty((4, nb))     # valid (1/0), best NDVI, Topt, heat index I
-        cst = np.empty((_N_CONST, nb))
-        acc = np.zeros((4, nb))      # Σ NPP, Σ Rh, this month's NPP, Rh
-        for i in range(nb):
-            scan[0, i] = 1.0 if casa[j0 + i] >= 0 else 0.0
-            scan[1, i] = -np.inf
-            scan[2, i] = 0.0
-            scan[3, i] = 0.0
-        # Validity, Topt (first month of maximum NDVI) and the Thornthwaite heat index
-        # I = Σ (T/5)^1.514 over T > 0, month-major so the inner loops vectorise.
-        for m in range(n_months):
-            for i in range(nb):
-                j = j0 + i
-                v = float(ndvi[m, j])
-                t = float(temp[m, j])
-                ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(float(prec[m, j]))
-                      and np.isfinite(float(sol[m, j])))
-                scan[0, i] = scan[0, i] if ok else 0.0
-                higher = v > scan[1, i]
-                scan[2, i] = t if higher else scan[2, i]
-                scan[1, i] = v if higher else scan[1, i]
-                tp = t > 0
-                term = fexp(hi_exponent * (flog(t if tp else 1.0) - log_divisor))
-                scan[3, i] += term if tp else 0.0
-        for i in range(nb):
-            c = casa[j0 + i]
-            st = 1 if scan[0, i] > 0 else -1
-            if st == 1 and not vegetated[c]:
-                st = 0
-            t_o = scan[2, i] if st == 1 else 0.0
-            h = scan[3, i] if st == 1 else 0.0
-            if st != 1:
-                c = 0
-            lo_c = lo[c] if st == 1 else 0.0
-            hi_c = hi[c] if st == 1 else 0.5
-            sr_lo = (1 + lo_c) / (1 - lo_c)
-            sr_hi = (1 + hi_c) / (1 - hi_c)
-            a = ((c3 * h + c2) * h + c1) * h + c0
-            cst[_STATE, i] = st
-            cst[_LO, i] = lo_c
-            cst[_HI, i] = hi_c
-            cst[_SR_LO, i] = sr_lo
-            cst[_F_NDVI, i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
-            cst[_F_SR, i] = (1 - alpha) * width / (sr_hi - sr_lo) if sr_hi > sr_lo else 0.0
-            cst[_TE1, i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
-            cst[_E2_LOW, i] = np.exp(te2_low * (t_o - te2_offset))
-            cst[_E2_HIGH, i] = np.exp(-te2_high * (t_o + te2_offset))
-            cst[_TOPT, i] = t_o
-            cst[_SCALE, i] = par_fraction * eps_max[c] if st == 1 else 0.0
-            cst[_A, i] = a
-            cst[_A_SHIFT, i] = a * (log10 - np.log(h)) if h > 0 else 0.0
-            cst[_HEAT_OK, i] = 1.0 if h > 0 else 0.0
-        # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh (see _month).
-        for m in range(n_months):
-            for i in range(nb):
-                j = j0 + i
-                pr = max(float(prec[m, j]), 0.0) if cst[_STATE, i] == 1 else 0.0
-                g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
-                              cst[_LO, i], cst[_HI, i], cst[_SR_LO, i], fpar_min,
-                              cst[_F_NDVI, i], cst[_F_SR, i], cst[_TE1, i], cst[_E2_LOW, i],
-                              cst[_E2_HIGH, i], te2_half, cst[_TOPT, i], cst[_SCALE, i],
-                              cst[_A, i], cst[_A_SHIFT, i], cst[_HEAT_OK, i] > 0, month_p)
-                acc[0, i] += g
-                acc[1, i] += r
-                acc[2, i] = g
-                acc[3, i] = r
-            if monthly:
-                for i in range(nb):
-                    j = j0 + i
-                    st = cst[_STATE, i]
-                    npp_m[m, j] = acc[2, i] if st == 1 else (0.0 if st == 0 else np.nan)
-                    rh_m[m, j] = acc[3, i] if st == 1 else (0.0 if st == 0 else np.nan)
-        for i in range(nb):
-            j = j0 + i
-            st = cst[_STATE, i]
-            if st == 1:
-                npp[j] = acc[0, i]
-                rh[j] = acc[1, i]
-                nep[j] = acc[0, i] - acc[1, i]
-            else:
-                fill = 0.0 if st == 0 else np.nan
-                npp[j] = fill
-                rh[j] = fill
-                nep[j] = fill
+        if nb == BLOCK:
+            _block(ndvi, temp, prec, sol, j0, casa, j0, nb, eps_max, lo, hi, vegetated, p,
+                   month_p, npp, rh, nep, npp_m, rh_m, monthly)
+        else:
+            # The last, partial block: its inputs padded to a whole block (NaN, unused).
+            tail = [np.full((n_months, BLOCK), np.nan, dtype=a.dtype)
+                    for a in (ndvi, temp, prec, sol)]
+            tail[0][:, :nb] = ndvi[:, j0:]
+            tail[1][:, :nb] = temp[:, j0:]
+            tail[2][:, :nb] = prec[:, j0:]
+            tail[3][:, :nb] = sol[:, j0:]
+            _block(tail[0], tail[1], tail[2], tail[3], 0, casa, j0, nb, eps_max, lo, hi,
+                   vegetated, p, month_p, npp, rh, nep, npp_m, rh_m, monthly)
 
 
 def _parameter_vector(alpha, fpar_min, fpar_max, par_fraction, rn_coefficient, rh_coefficient):

@@ -52,8 +52,8 @@ def vegetation_types() -> pd.DataFrame:
     ``ndvi_min``, ``ndvi_max`` [-] (table-mode bounds, NaN for non-vegetated),
     ``vegetated`` (bool) and ``source``.
 
-    References: Zhu W. et al. 2006, Chin. Sci. Bull. 51:457, doi:10.1007/s11434-006-0457-1;
-    Zhu W., Pan Y., Zhang J. 2007, J. Plant Ecol. 31:413, doi:10.17521/cjpe.2007.0050.
+    References: Zhu W. et al. 2006, Chin. Sci. Bull. 51:457;
+    Zhu W., Pan Y., Zhang J. 2007, J. Plant Ecol. 31:413.
     """
     df = _shipped("casa").copy()
     df["vegetated"] = df["vegetated"].astype(bool)

@@ -2,7 +2,7 @@
 
 Topt is the pixel's temperature in the month of its highest NDVI that year (first month
 on ties). Formulas from Potter et al. 1993 (doi:10.1029/93GB02725) as used by Zhu et al.
-2007 (doi:10.17521/cjpe.2007.0050) and Fan et al. 2024 (doi:10.3390/land13030297).
+2007 (J. Plant Ecol. 31:413) and Fan et al. 2024 (doi:10.3390/land13030297).
 """
 
 from __future__ import annotations

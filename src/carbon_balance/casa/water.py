@@ -2,7 +2,7 @@
 
 Wε = 0.5 + 0.5 EET/PET with the Zhou & Zhang (1995) regional actual evapotranspiration
 model and the uncorrected Thornthwaite (1948, doi:10.2307/210739) potential
-evapotranspiration Ep0; PET = (EET + Ep0)/2 (Zhu et al. 2007, doi:10.17521/cjpe.2007.0050).
+evapotranspiration Ep0; PET = (EET + Ep0)/2 (Zhu et al. 2007, J. Plant Ecol. 31:413).
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ numbers as a lazy xarray pipeline, for other engines.)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dask
@@ -284,15 +286,18 @@ def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins
         raise ProblemsError(fatal)
     for p in problems:
         log.warning("%s", p)
-    out = {}
-    for name, (tmp, count) in files.items():
+    def cog(item):
+        name, (tmp, count) = item
         quantity = name.removesuffix(".tif")
         descriptions = ([f"{quantity.split('_')[0]} month {m:02d}" for m in range(1, 13)]
                         if count == 12 else [quantity])
-        out[quantity] = to_cog(tmp, folder / name, descriptions=descriptions,
-                               tags=_tags(study, year, quantity, c.ndvi_bounds,
-                                          study.study.generated_inputs))
-    return out
+        return quantity, to_cog(tmp, folder / name, descriptions=descriptions,
+                                tags=_tags(study, year, quantity, c.ndvi_bounds,
+                                           study.study.generated_inputs))
+
+    # One thread per file: GDAL releases the GIL, and building overviews is serial per file.
+    with ThreadPoolExecutor(len(files)) as pool:
+        return dict(pool.map(cog, files.items()))
 
 
 # ---------------------------------------------------------------------------- progress
@@ -426,6 +431,38 @@ def study_inputs(study) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+class _BackgroundHashes:
+    """sha256 of the input files in a background thread, overlapping the computing
+    (hashlib releases the GIL); same digests as :func:`carbon_balance.outputs.file_sha256`."""
+
+    def __init__(self, paths):
+        self._paths = [str(Path(p).resolve()) for p in paths]
+        self._stop = threading.Event()
+        self._hashes: dict[str, str] = {}
+        self._thread = threading.Thread(target=self._run, name="sha256-inputs", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        for path in self._paths:
+            h = hashlib.sha256()
+            try:
+                with open(path, "rb") as fh:
+                    while block := fh.read(1 << 20):
+                        if self._stop.is_set():
+                            return
+                        h.update(block)
+            except OSError:
+                continue        # write_manifest skips or hashes it itself
+            self._hashes[path] = h.hexdigest()
+
+    def result(self) -> dict[str, str]:
+        self._thread.join()
+        return dict(self._hashes)
+
+    def cancel(self):
+        self._stop.set()
+
+
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,
             scheduler: str | None = None, overwrite: bool = False,
             progress: bool = True) -> Path:
@@ -437,16 +474,22 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     """
     study = load_study(study_path)
     check_can_write(out, overwrite)
-    problems = raster_problems(study)
-    if any(p.fatal for p in problems):
-        raise ProblemsError(problems)
-    with _client(workers, scheduler) as client, atomic_output(out, overwrite=overwrite) as tmp:
-        for p in problems:
-            log.warning("%s", p)
-        if client is not None:
-            log.info("dask.distributed scheduler at %s", client.scheduler.address)
-        write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
-        shutil.copyfile(study.source, tmp / "study.toml")
-        write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
-                       inputs=study_inputs(study))
+    inputs = study_inputs(study)
+    hashes = _BackgroundHashes(inputs)
+    try:
+        problems = raster_problems(study)
+        if any(p.fatal for p in problems):
+            raise ProblemsError(problems)
+        with _client(workers, scheduler) as client, \
+                atomic_output(out, overwrite=overwrite) as tmp:
+            for p in problems:
+                log.warning("%s", p)
+            if client is not None:
+                log.info("dask.distributed scheduler at %s", client.scheduler.address)
+            write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
+            shutil.copyfile(study.source, tmp / "study.toml")
+            write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
+                           inputs=inputs, hashes=hashes.result())
+    finally:
+        hashes.cancel()
     return Path(out).resolve()

@@ -54,8 +54,12 @@ def _main(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
 ) -> None:
     _state["debug"] = debug
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    level = logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    # the run log (outputs.atomic_output) lowers the package logger to INFO; the console
+    # handler keeps the level asked for here
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
     for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,7 +9,9 @@ import numpy as np
 from ..errors import CarbonBalanceError, Problem
 
 #: Characters special in file paths or HTML; names with them are escaped on output.
-SPECIAL_NAME = re.compile(r"[<>&\"'/\\:*?|]")
+#: Characters that break file names or HTML markup. An apostrophe (Ji'an) is common in
+#: place names and harmless once escaped, so it is not warned about.
+SPECIAL_NAME = re.compile(r"[<>&\"/\\:*?|]")
 
 
 def table_problems(study) -> list[Problem]:

@@ -57,7 +57,7 @@ _N_CONST = 14
 
 
 @numba.njit(inline="always", fastmath=_FASTMATH, error_model="numpy", cache=True)
-def _month(v, t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high, e2_half,
+def _month(v, t, log_t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high, e2_half,
            topt, scale, a_coef, a_shift, heat_ok, p):  # pragma: no cover - compiled
     """NPP and Rh [g C m-2 month-1] of one pixel-month (branch-free, so loops vectorise).
 
@@ -73,7 +73,7 @@ def _month(v, t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high,
     e2 = te2_scale / ((1 + e2_low * fexp(-te2_low * t)) * (1 + e2_high * fexp(te2_high * t)))
     e2 = e2_half if (t - topt > te2_above or topt - t > te2_below) else e2
     tp = t > 0 and heat_ok
-    ep0 = pet_scale * fexp(a_coef * flog(t if tp else 1.0) + a_shift) if tp else 0.0
+    ep0 = pet_scale * fexp(a_coef * log_t + a_shift) if tp else 0.0
     rn = rn_intercept * math.sqrt(ep0 * pr) + rn_coefficient * ep0
     # Zhou-Zhang EET/Ep0 ratio with EET = P Rn (P² + Rn² + P Rn) / ((P + Rn)(P² + Rn²)):
     # EET / ((EET + Ep0) / 2) = 2 N / (N + Ep0 D), one division and no 0/0 for tiny P.
@@ -117,6 +117,7 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
     # the loads non-affine for LLVM (no vectorisation).
     u0 = np.uint64(j0)
     scan = np.empty((4, BLOCK))     # valid (1/0), best NDVI, Topt, heat index I
+    log_t = np.empty((n_months, BLOCK))   # ln T (0 where T <= 0)
     cst = np.zeros((_N_CONST, BLOCK))
     acc = np.zeros((4, BLOCK))      # Σ NPP, Σ Rh, this month's NPP, Rh
     for i in range(BLOCK):
@@ -138,7 +139,9 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
             scan[2, i] = t if higher else scan[2, i]
             scan[1, i] = v if higher else scan[1, i]
             tp = t > 0
-            term = fexp(hi_exponent * (flog(t if tp else 1.0) - log_divisor))
+            lt = flog(t if tp else 1.0)
+            log_t[m, i] = lt            # reused by Ep0 in the month loop
+            term = fexp(hi_exponent * (lt - log_divisor))
             scan[3, i] += term if tp else 0.0
     for i in range(nb):
         c = casa[k0 + i]
@@ -173,7 +176,8 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
         for i in range(BLOCK):
             j = u0 + np.uint64(i)
             pr = max(float(prec[m, j]), 0.0) if cst[_STATE, i] == 1 else 0.0
-            g, r = _month(float(ndvi[m, j]), float(temp[m, j]), pr, float(sol[m, j]),
+            g, r = _month(float(ndvi[m, j]), float(temp[m, j]), log_t[m, i], pr,
+                          float(sol[m, j]),
                           cst[_LO, i], cst[_HI, i], cst[_SR_LO, i], fpar_min,
                           cst[_F_NDVI, i], cst[_F_SR, i], cst[_TE1, i], cst[_E2_LOW, i],
                           cst[_E2_HIGH, i], te2_half, cst[_TOPT, i], cst[_SCALE, i],
@@ -202,7 +206,8 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
             nep[k] = fill
 
 
-@numba.njit(parallel=True, cache=True)
+# nogil: the grid engine runs one kernel per chunk in each of its threads.
+@numba.njit(parallel=True, nogil=True, cache=True)
 def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
                  npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
     month_p = (p[7], p[9], p[10], p[8], p[12], p[13], p[14], p[21], p[22], p[23], p[24],

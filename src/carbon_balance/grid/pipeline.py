@@ -435,15 +435,19 @@ class _BackgroundHashes:
     """sha256 of the input files in a background thread, overlapping the computing
     (hashlib releases the GIL); same digests as :func:`carbon_balance.outputs.file_sha256`."""
 
-    def __init__(self, paths):
-        self._paths = [str(Path(p).resolve()) for p in paths]
+    def __init__(self, list_paths):
+        self._list_paths = list_paths
         self._stop = threading.Event()
         self._hashes: dict[str, str] = {}
         self._thread = threading.Thread(target=self._run, name="sha256-inputs", daemon=True)
         self._thread.start()
 
     def _run(self):
-        for path in self._paths:
+        try:
+            paths = [str(Path(p).resolve()) for p in self._list_paths()]
+        except Exception:   # noqa: BLE001 - the checks report bad paths; manifest hashes
+            return
+        for path in paths:
             h = hashlib.sha256()
             try:
                 with open(path, "rb") as fh:
@@ -474,8 +478,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     """
     study = load_study(study_path)
     check_can_write(out, overwrite)
-    inputs = study_inputs(study)
-    hashes = _BackgroundHashes(inputs)
+    hashes = _BackgroundHashes(lambda: study_inputs(study))
     try:
         problems = raster_problems(study)
         if any(p.fatal for p in problems):
@@ -489,7 +492,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
             write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
             shutil.copyfile(study.source, tmp / "study.toml")
             write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
-                           inputs=inputs, hashes=hashes.result())
+                           inputs=study_inputs(study), hashes=hashes.result())
     finally:
         hashes.cancel()
     return Path(out).resolve()

@@ -50,6 +50,8 @@ _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 #: Pixels per block: the scratch rows of a block stay in L1/L2 cache, and the inner loops
 #: over a block's pixels are branch-free so LLVM vectorises them (with fexp/flog).
 BLOCK = 256
+#: Blocks per batch of the parallel loop (dynamic scheduling).
+CHUNK_BLOCKS = 16
 # Rows of the kernel's per-pixel constants (state: -1 nodata, 0 not vegetated, 1 compute).
 (_STATE, _LO, _HI, _SR_LO, _F_NDVI, _F_SR, _TE1, _E2_LOW, _E2_HIGH, _TOPT, _SCALE, _A,
  _A_SHIFT, _HEAT_OK) = range(14)
@@ -96,17 +98,15 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
     (only the first ``nb`` pixels are written).
 
     The month loops run over exactly BLOCK pixels (a compile-time trip count) and keep all
-    per-pixel scratch in two 2-D arrays: both are needed for LLVM to vectorise them (with a
-    run-time trip count or a dozen separate scratch arrays it silently did not).
+    per-pixel scratch in a few 2-D arrays: both are needed for LLVM to vectorise them (with
+    a run-time trip count or a dozen separate scratch arrays it silently did not).
     """
-    (alpha, fpar_min, fpar_max, par_fraction,
-     te1_a, te1_b, te1_c, cold_limit, te2_scale, te2_low, te2_high, te2_offset, te2_above,
-     te2_below, pet_scale, hi_divisor, hi_exponent, c3, c2, c1, c0,
-     rn_intercept, rn_coefficient, we_floor,
-     rh_coefficient, rh_scale, rh_pcoef, rh_days, rh_cfrac) = (
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-        p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24],
-        p[25], p[26], p[27], p[28])
+    # The per-pixel-month parameters travel in month_p; these are the per-pixel ones
+    # (order of _parameter_vector).
+    alpha, fpar_min, fpar_max, par_fraction = p[0], p[1], p[2], p[3]
+    te1_a, te1_b, te1_c = p[4], p[5], p[6]
+    te2_scale, te2_low, te2_high, te2_offset = p[8], p[9], p[10], p[11]
+    hi_divisor, hi_exponent, c3, c2, c1, c0 = p[15], p[16], p[17], p[18], p[19], p[20]
     n_months = ndvi.shape[0]
     log_divisor = np.log(hi_divisor)
     log10 = np.log(10.0)
@@ -322,8 +322,11 @@ def annual_carbon(ndvi, temperature, precipitation, radiation, vegetation, *, cl
     npp, rh, nep = (np.empty(n, dtype=dtype) for _ in range(3))
     shape_m = (MONTHS, n) if monthly else (MONTHS, 0)
     npp_m, rh_m = np.empty(shape_m, dtype=dtype), np.empty(shape_m, dtype=dtype)
-    _casa_kernel(*flat, casa, types["eps_max"], lo, hi, types["vegetated"], params,
-                 npp, rh, nep, npp_m, rh_m, monthly)
+    # Blocks are handed to threads in small batches, not one equal share each, so a core
+    # taken by another process on a shared machine does not hold up the whole call.
+    with numba.parallel_chunksize(CHUNK_BLOCKS):
+        _casa_kernel(*flat, casa, types["eps_max"], lo, hi, types["vegetated"], params,
+                     npp, rh, nep, npp_m, rh_m, monthly)
     out = {"npp": npp.reshape(spatial), "rh": rh.reshape(spatial), "nep": nep.reshape(spatial),
            "bounds": bounds_map}
     if monthly:

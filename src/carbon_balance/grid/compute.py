@@ -10,8 +10,12 @@ chunk), so results do not depend on the chunk size or the scheduler.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: Annual outputs [g C m-2 yr-1].
 ANNUAL = ("npp", "rh", "nep")
@@ -94,6 +98,8 @@ def carbon_dataset(ds: xr.Dataset, bounds: dict, *, monthly: bool = False,
 
     Returns a DataArray (quantity, y, x), float32, chunked like ``ds``.
     """
+    import xarray as xr
+
     names = quantities(monthly)
     result = xr.apply_ufunc(
         carbon_block, ds.ndvi, ds.temperature, ds.precipitation, ds.radiation, ds.vegetation,

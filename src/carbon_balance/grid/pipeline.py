@@ -28,13 +28,11 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dask
-import dask.array as da
 import numpy as np
 import pandas as pd
-import rioxarray  # noqa: F401  (registers the .rio accessor)
-import xarray as xr
 from dask.base import tokenize
 
 from .. import __version__
@@ -48,6 +46,10 @@ from .compute import ANNUAL
 from .readers import INPUTS, WindowReader, crosswalk, input_spec, read_raw, read_window
 from .template import StudyGrid, study_grid
 from .units import MODEL_UNITS
+
+if TYPE_CHECKING:
+    import dask.array as da
+    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ def year_specs(study, year: int, grid: StudyGrid, lut, *, log_alignment: bool = 
 
 
 def _lazy(spec, chunks: tuple[int, int], raw: bool = False) -> da.Array:
+    import dask.array as da
+
     shape_chunks = ((12,) if spec.monthly else ()) + chunks
     reader = WindowReader(spec, raw=raw)
     return da.from_array(reader, chunks=shape_chunks, lock=False, asarray=False,
@@ -99,6 +103,10 @@ def year_dataset(study, year: int, *, chunks=None, grid: StudyGrid | None = None
     CASA codes 0..11 (NaN nodata). ``chunks``: an int or (rows, cols); default
     ``[grid] chunk_size``. The CRS and transform are set for rioxarray.
     """
+    # Imported here: `carbon-balance nep` itself needs neither (~1 s of imports).
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
     grid = grid or study_grid(study)
     specs = specs or year_specs(study, year, grid, class_lookup(study))
     cy, cx = _chunk_shape(study, chunks)

@@ -128,6 +128,16 @@ def grid_shape(n: int, max_cols: int = 2) -> tuple[int, int]:
     return math.ceil(max(n, 1) / cols), cols
 
 
+def small_multiples(n: int, panel_height: float, extra_height: float, *, max_cols: int = 2):
+    """A full-width figure of ``n`` panels [inch heights]: (fig, flat axes), spare axes hidden."""
+    rows, cols = grid_shape(n, max_cols)
+    fig = new_figure(WIDTH, rows * panel_height + extra_height)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def display_scale(values: Sequence[float] | np.ndarray, unit: str) -> tuple[float, str]:
     """Factor and unit label that keep tick labels short: t -> kt or Mt when large."""
     v = np.asarray(values, dtype=float)

@@ -10,11 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ._style import (
-    WIDTH,
     display_scale,
-    grid_shape,
     mark_generated,
-    new_figure,
+    small_multiples,
     style,
     text,
 )
@@ -60,11 +58,7 @@ def budget_totals(region: pd.DataFrame, groups: pd.DataFrame | None = None, *,
     all_values = pd.concat([budget_columns(t, basis) for _, t in panels]).to_numpy().ravel()
     factor, unit = display_scale(all_values, basis_unit(basis))
     with style():
-        rows, cols = grid_shape(len(panels))
-        fig = new_figure(WIDTH, rows * 3.2 + 1.4)
-        axes = fig.subplots(rows, cols, squeeze=False).ravel()
-        for ax in axes[len(panels):]:
-            ax.set_visible(False)
+        fig, axes = small_multiples(len(panels), 3.2, 1.4)
         for ax, (name, t) in zip(axes, panels):
             t = t.sort_values("year")
             vals = budget_columns(t, basis) * factor

@@ -21,13 +21,11 @@ from matplotlib.patches import Patch
 from ._style import (
     EDGE_COLOUR,
     NO_DATA_COLOUR,
-    WIDTH,
     display_scale,
     fmt_number,
-    grid_shape,
     map_axes,
     mark_generated,
-    new_figure,
+    small_multiples,
     style,
     text,
 )
@@ -110,12 +108,7 @@ def _years(units: pd.DataFrame, years: Sequence[int] | None) -> list[int]:
 
 
 def _panels(n: int, legend_rows: int, extra: float = 0.0):
-    rows, cols = grid_shape(n)
-    fig = new_figure(WIDTH, rows * 3.3 + 1.0 + 0.35 * legend_rows + extra)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes
+    return small_multiples(n, 3.3, 1.0 + 0.35 * legend_rows + extra)
 
 
 def choropleth_maps(units, column: str, *, qstyle: QuantityStyle | None = None,

@@ -13,11 +13,9 @@ from matplotlib.ticker import MaxNLocator
 
 from ._style import (
     EDGE_COLOUR,
-    WIDTH,
-    grid_shape,
     map_axes,
     mark_generated,
-    new_figure,
+    small_multiples,
     style,
 )
 
@@ -79,11 +77,7 @@ def nep_maps(grids: Mapping[int, xr.DataArray], units=None, *, generated: bool |
         crs = grids[years[0]].attrs.get("crs")
         outlines = units.to_crs(crs) if (crs and units.crs is not None) else units
     with style():
-        rows, cols = grid_shape(len(years))
-        fig = new_figure(WIDTH, rows * 3.3 + 1.6)
-        axes = fig.subplots(rows, cols, squeeze=False).ravel()
-        for ax in axes[len(years):]:
-            ax.set_visible(False)
+        fig, axes = small_multiples(len(years), 3.3, 1.6)
         image = None
         for ax, year in zip(axes, years):
             g = grids[year]

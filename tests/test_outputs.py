@@ -11,7 +11,7 @@ import time
 import pytest
 
 from carbon_balance.errors import OutputExistsError
-from carbon_balance.outputs import atomic_output, file_sha256, write_manifest
+from carbon_balance.outputs import atomic_output, file_sha256, remove_unfinished, write_manifest
 
 
 def test_success_moves_folder_into_place_with_manifest(tmp_path):
@@ -39,6 +39,37 @@ def test_failure_leaves_nothing(tmp_path):
             raise RuntimeError("boom")
     assert not out.exists()
     assert not list(tmp_path.iterdir())
+
+
+def test_interrupt_before_the_with_body_starts_is_cleaned_at_exit(tmp_path):
+    """A Ctrl-C between the context manager's ``yield`` and the ``with`` body skips its
+    cleanup (CI caught this window once); the folder is removed by the exit hook."""
+    out = tmp_path / "out"
+    manager = atomic_output(out)
+    folder = manager.__enter__()          # entered, but the body never ran
+    assert folder.exists()
+    remove_unfinished()
+    assert not folder.exists() and not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_interrupt_mid_swap_puts_the_earlier_result_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep").write_text("old")
+    real_rename = type(out).rename
+
+    def rename(self, target):
+        if self.name.startswith(".out.partial-"):
+            raise KeyboardInterrupt   # after DIR was moved aside, before the new one moved in
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(out), "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(out, overwrite=True) as folder:
+            (folder / "new").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "keep").read_text() == "old"
 
 
 def test_existing_folder_needs_overwrite(tmp_path):

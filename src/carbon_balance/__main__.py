@@ -1,5 +1,5 @@
 """``python -m carbon_balance`` is the ``carbon-balance`` command."""
 
-from .cli import main
+from .cli import console_main
 
-main()
+console_main()

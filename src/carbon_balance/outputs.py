@@ -19,6 +19,7 @@ Layout of a complete output folder::
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -35,6 +36,21 @@ from .errors import OutputExistsError
 
 MANIFEST = "manifest.json"
 LOG = "run.log"
+
+#: Temporary folders of this process not yet committed or removed. A Ctrl-C can land
+#: between the generator's ``yield`` and the start of the ``with`` body, where the context
+#: manager's cleanup never runs; these are removed at exit instead.
+_unfinished: set[Path] = set()
+
+
+def remove_unfinished() -> None:
+    """Remove the temporary output folders this process left uncommitted."""
+    for tmp in list(_unfinished):
+        shutil.rmtree(tmp, ignore_errors=True)
+        _unfinished.discard(tmp)
+
+
+atexit.register(remove_unfinished)
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -96,27 +112,42 @@ def atomic_output(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]
     check_can_write(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    handler = logging.FileHandler(tmp / LOG, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
     root = logging.getLogger("carbon_balance")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    handler = None
+    committed = False
+    # Everything from creating the folder on sits inside the try: a Ctrl-C may arrive
+    # between any two statements, and must still leave no temporary folder behind.
+    _unfinished.add(tmp)
     try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        handler = logging.FileHandler(tmp / LOG, encoding="utf-8")
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
         yield tmp
+        _detach(root, handler)
+        handler = None
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)          # the one atomic step that makes the result visible
+        committed = True
+        _unfinished.discard(tmp)
+        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        _detach(root, handler)
+        if not committed:
+            shutil.rmtree(tmp, ignore_errors=True)
+            _unfinished.discard(tmp)
+            if old.exists() and not out.exists():
+                old.rename(out)  # interrupted mid-swap: put the earlier result back
+        raise
+
+
+def _detach(root: logging.Logger, handler: logging.Handler | None) -> None:
+    if handler is not None:
         root.removeHandler(handler)
         handler.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    root.removeHandler(handler)
-    handler.close()
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)

@@ -286,7 +286,7 @@ def validate_for_run(study) -> None:
 
 def study_input_files(study) -> list[Path]:
     """Every input file of the study (rasters and tables), for the manifest's hashes."""
-    from .grid.pipeline import study_inputs
+    from .hashing import study_inputs
 
     inputs = list(study_inputs(study)) if study.inputs is not None else []
     for sec in (study.units, study.emissions, study.gdp):

@@ -85,3 +85,46 @@ def test_scan_reports_range_and_unknown_codes():
     assert (s.ndvi_min, s.ndvi_max) == (-0.25, 0.5)
     assert s.unknown_cells == 1 and s.unknown_codes == {77.0}
     assert s.cells[6] == 1 and s.counts[6].sum() == 12
+
+
+def _as_values(raw, nodata, scale, offset):
+    """Stored integers to float32 NDVI, as the readers do (nodata -> NaN first)."""
+    v = raw.astype(np.float32)
+    v[v == np.float32(nodata)] = np.nan
+    return v * np.float32(scale) + np.float32(offset)
+
+
+@pytest.mark.parametrize("dtype, nodata, scale, offset", [
+    ("int16", -3000, 1e-4, 0.0),        # MODIS MOD13: int16 x 1e-4
+    ("uint8", 255, 0.004, -0.08),       # 8-bit products (e.g. SPOT-VGT / PROBA-V style)
+    ("int16", -32768, 1e-5, 0.0),       # finer than the 1e-4 bins: several values per bin
+])
+def test_integer_scan_equals_float_scan(dtype, nodata, scale, offset):
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype)
+    raw = rng.integers(max(info.min, -2000), min(info.max, 9500), (12, 19, 23)).astype(dtype)
+    raw[rng.random(raw.shape) < 0.1] = nodata
+    codes = rng.choice([0, 2, 6, 9, 10], size=(19, 23)).astype(np.float32)
+    codes[rng.random(codes.shape) < 0.05] = np.nan
+    codes[0, :3] = -1                                  # codes missing from the class table
+    raw_codes = np.where(codes == -1, 77, codes)
+    values = _as_values(raw, nodata, scale, offset)
+    a = pct.scan_integer_block(raw, codes, lambda r: _as_values(r, nodata, scale, offset),
+                               raw_codes)
+    b = pct.scan_block(values, codes, raw_codes)
+    for name in ("counts", "mins", "maxs", "cells"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.ndvi_min, a.ndvi_max) == (b.ndvi_min, b.ndvi_max)
+    assert a.unknown_cells == b.unknown_cells == 3 and a.unknown_codes == {77.0}
+    # and through to the percentiles, against numpy
+    todo = pct.unresolved(a, LOWER, UPPER)
+    got = pct.class_percentiles(a, LOWER, UPPER, pct.gather_block(values, codes, todo))
+    ref = _numpy(values, np.where(codes == -1, np.nan, codes), [LOWER, UPPER])
+    assert {k: v[:2] for k, v in got.items()} == ref
+    assert bool(todo) == (scale < 1e-4)
+
+
+def test_integer_scan_refuses_wide_integers():
+    with pytest.raises(ValueError, match="small integer"):
+        pct.scan_integer_block(np.zeros((12, 2, 2), np.int32), np.zeros((2, 2), np.float32),
+                               lambda r: r.astype(np.float32))

@@ -8,6 +8,8 @@ exact minimum and maximum of every input over the whole grid, with the same mess
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -270,15 +272,19 @@ def raster_problems(study) -> list[Problem]:
     if isinstance(lut, Problem):
         problems.append(lut)
         lut = None
-    seen = set()
+    jobs, seen = [], set()
     for year in study.study.years:
         for name in INPUTS:
             paths = study.input_paths(name, year)
             for path in paths:
-                if path in seen:
-                    continue
-                seen.add(path)
-                problems += _file_problems(study, name, year, path, len(paths), grid, lut)
+                if path not in seen:
+                    seen.add(path)
+                    jobs.append((name, year, path, len(paths)))
+    # Files are opened and sampled in parallel: GDAL releases the GIL while decoding.
+    with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1) or 1) as pool:
+        for found in pool.map(lambda j: _file_problems(study, j[0], j[1], j[2], j[3], grid, lut),
+                              jobs):
+            problems += found
     # one message per problem, even when every monthly file repeats it
     unique, keys = [], set()
     for p in problems:

@@ -21,12 +21,12 @@ numbers as a lazy xarray pipeline, for other engines.)
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,13 +37,15 @@ from dask.base import tokenize
 
 from .. import __version__
 from ..errors import Problem, ProblemsError
+from ..hashing import BackgroundHashes, study_inputs
 from ..outputs import atomic_output, check_can_write, write_manifest
 from ..study import load_study
 from . import percentiles as pct
 from .checks import class_lookup, raster_problems, unknown_codes_problem, value_problems
-from .cog import NODATA, GridTarget, create_tiled, to_cog
+from .cog import NODATA, GridTarget, create_tiled, overview_factors, to_cog
 from .compute import ANNUAL
-from .readers import INPUTS, WindowReader, crosswalk, input_spec, read_raw, read_window
+from .readers import (INPUTS, WindowReader, crosswalk, input_spec, read_integers, read_raw,
+                      read_window, values_from_integers)
 from .template import StudyGrid, study_grid
 from .units import MODEL_UNITS
 
@@ -136,9 +138,22 @@ def _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols):
             crosswalk(raw, veg_spec.lut_codes, veg_spec.lut_casa))
 
 
-def _scan_task(ndvi_spec, veg_spec, rows, cols):
-    ndvi, raw, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
-    return pct.scan_block(ndvi, codes, raw)
+def _scratch_file(scratch: str, rows: slice, cols: slice) -> Path:
+    return Path(scratch) / f"ndvi-{rows.start}-{cols.start}.npy"
+
+
+def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None):
+    """Histogram one chunk. NDVI stored as small integers is counted as such and, with a
+    ``scratch`` folder, kept there for the NPP pass, which then need not decode it again."""
+    if not ndvi_spec.small_integers:
+        ndvi, raw, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
+        return pct.scan_block(ndvi, codes, raw)
+    integers = read_integers(ndvi_spec, rows, cols)
+    codes = read_window(veg_spec, rows, cols)
+    raw = read_raw(veg_spec, rows, cols) if (codes == -1).any() else None
+    if scratch is not None:
+        np.save(_scratch_file(scratch, rows, cols), integers)
+    return pct.scan_integer_block(integers, codes, partial(values_from_integers, ndvi_spec), raw)
 
 
 def _gather_task(ndvi_spec, veg_spec, rows, cols, bins):
@@ -159,11 +174,39 @@ def _merge_gathered(*parts):
     return pct.merge_gathered(list(parts))
 
 
-def ndvi_scan(specs: dict, wins, *, run) -> pct.Scan:
-    """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`)."""
-    task = dask.delayed(_scan_task, pure=True)
+def ndvi_scan(specs: dict, wins, *, run, scratch: Path | None = None) -> pct.Scan:
+    """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`); with ``scratch``,
+    NDVI stored as small integers is also kept there, chunk by chunk (:func:`ndvi_scratch`)."""
+    task = dask.delayed(_scan_task, pure=False)
+    where = None if scratch is None else str(scratch)
     return run("NDVI histograms", _tree(pct.merge_scans, [
-        task(specs["ndvi"], specs["vegetation"], r, c) for r, c in wins]))
+        task(specs["ndvi"], specs["vegetation"], r, c, where) for r, c in wins]))
+
+
+#: Keep the NDVI scratch only while it takes less than this share of the free disk space.
+SCRATCH_DISK_SHARE = 0.5
+
+
+def ndvi_scratch(spec, folder: Path) -> Path | None:
+    """A scratch folder under ``folder`` for the stored NDVI integers between the two
+    passes, or None when NDVI is not stored as small integers on the study grid or the
+    disk is short (the NPP pass then decodes NDVI a second time: same numbers, slower).
+
+    Decoding the compressed NDVI is most of the histogram pass's cost; the scratch copy
+    (2 bytes x 12 months per cell, uncompressed, usually still in the page cache when the
+    NPP pass reads it) saves doing it twice, without holding it in memory.
+    """
+    if not spec.small_integers:
+        return None
+    need = 12 * spec.grid.height * spec.grid.width * np.dtype(spec.raw_dtype).itemsize
+    free = shutil.disk_usage(folder).free
+    if need > SCRATCH_DISK_SHARE * free:
+        log.info("NDVI scratch of %.2f GiB skipped (%.2f GiB free): NDVI is decoded twice",
+                 need / 2**30, free / 2**30)
+        return None
+    scratch = folder / f".ndvi-scratch-{spec.year}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
 
 
 def _bounds(study, scan: pct.Scan, specs, wins, run) -> tuple[dict, dict]:
@@ -217,12 +260,18 @@ def _scan_problems(study, specs, scan: pct.Scan) -> list[Problem]:
 CHECKED = ("temperature", "precipitation", "radiation")
 
 
-def _carbon_task(specs, rows, cols, bounds, params, target):
-    """Read one chunk of every input, run CASA on it, store it; return the exact value
-    ranges of the climate inputs in the chunk (for the run-time checks)."""
+def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
+    """Read one chunk of every input (NDVI from the ``scratch`` folder when there), run
+    CASA on it, store it; return the exact value ranges of the climate inputs in the
+    chunk (for the run-time checks)."""
     from .compute import carbon_arrays, single_threaded_kernel
 
-    data = {name: read_window(spec, rows, cols) for name, spec in specs.items()}
+    data = {name: read_window(spec, rows, cols) for name, spec in specs.items()
+            if name != "ndvi" or scratch is None}
+    if scratch is not None:
+        kept = _scratch_file(scratch, rows, cols)
+        data["ndvi"] = read_window(specs["ndvi"], rows, cols, integers=np.load(kept))
+        kept.unlink()
     ranges = {}
     with np.errstate(all="ignore"):
         for name in CHECKED:
@@ -272,18 +321,21 @@ def _tags(study, year: int, quantity: str, bounds_mode: str, generated: bool) ->
 
 
 def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins, run,
-                lock) -> dict[str, Path]:
+                lock, scratch: Path | None = None) -> dict[str, Path]:
     c = study.casa
     folder.mkdir(parents=True, exist_ok=True)
     layout, files = _layout(folder, monthly)
+    chunk = (wins[0][0].stop - wins[0][0].start, wins[0][1].stop - wins[0][1].start)
+    factors = overview_factors(grid.width, grid.height, chunk)
     for tmp, count in files.values():
-        create_tiled(tmp, grid, count)
-    target = GridTarget(layout, lock)
+        create_tiled(tmp, grid, count, factors)
+    target = GridTarget(layout, lock, factors)
     params = dict(monthly=monthly, rn_coefficient=c.rn_coefficient,
                   rh_coefficient=c.rh_coefficient)
     task = dask.delayed(_carbon_task, pure=False)
+    where = None if scratch is None else str(scratch)
     found = run("NPP, Rh, NEP", _tree(_merge_ranges, [
-        task(specs, r, cc, bounds, params, target) for r, cc in wins]))
+        task(specs, r, cc, bounds, params, target, where) for r, cc in wins]))
     problems = []
     for name, (lo, hi) in found.items():
         cfg = getattr(study.inputs, name)
@@ -294,18 +346,22 @@ def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins
         raise ProblemsError(fatal)
     for p in problems:
         log.warning("%s", p)
-    def cog(item):
+    def cog(item, threads):
         name, (tmp, count) = item
         quantity = name.removesuffix(".tif")
         descriptions = ([f"{quantity.split('_')[0]} month {m:02d}" for m in range(1, 13)]
                         if count == 12 else [quantity])
-        return quantity, to_cog(tmp, folder / name, descriptions=descriptions,
+        return quantity, to_cog(tmp, folder / name, descriptions=descriptions, threads=threads,
+                                factors=factors,
                                 tags=_tags(study, year, quantity, c.ndvi_bounds,
                                            study.study.generated_inputs))
 
-    # One thread per file: GDAL releases the GIL, and building overviews is serial per file.
+    # One thread per file (GDAL releases the GIL; building overviews is serial per file),
+    # and the cores left over shared out as GDAL's compression threads: giving each file
+    # all the cores as well costs ~50 % more CPU for no gain in time (measured, 2 cores).
+    threads = max(1, (os.cpu_count() or 1) // len(files))
     with ThreadPoolExecutor(len(files)) as pool:
-        return dict(pool.map(cog, files.items()))
+        return dict(pool.map(partial(cog, threads=threads), files.items()))
 
 
 # ---------------------------------------------------------------------------- progress
@@ -360,6 +416,25 @@ class _Runner:
 
 # ---------------------------------------------------------------------------- public
 
+def _grids_of_year(study, year, grid, specs, folder, rows, names, *, monthly, wins, runner,
+                   lock, scratch):
+    """Histogram pass, bounds (appended to ``rows``), then the NPP pass of one year."""
+    scan = ndvi_scan(specs, wins, run=runner, scratch=scratch)
+    problems = _scan_problems(study, specs, scan)
+    if any(p.fatal for p in problems):
+        raise ProblemsError(problems)
+    bounds, n_values = _bounds(study, scan, specs, wins, runner)
+    for code, (lo, hi) in sorted(bounds.items()):
+        rows.append({"year": year, "code": code, "name": names[code], "ndvi_min": lo,
+                     "ndvi_max": hi, "n_pixels": int(scan.cells[code]),
+                     "mode": study.casa.ndvi_bounds, "n_values": n_values.get(code, 0)})
+        log.info("%d NDVI bounds of casa type %d (%s): %.6g .. %.6g", year, code,
+                 names[code], lo, hi)
+    return _write_year(study, year, grid, specs, kernel_bounds(bounds, scan),
+                       folder / "grids" / str(year), monthly=monthly, wins=wins,
+                       run=runner, lock=lock, scratch=scratch)
+
+
 def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
                 progress: bool = True, chunks=None) -> dict[int, dict[str, Path]]:
     """Write ``folder/grids/{year}/{npp,rh,nep}.tif`` (and ``*_monthly.tif``) and
@@ -373,6 +448,7 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     from ..casa.tables import vegetation_types
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     grid = study_grid(study)
     lut = class_lookup(study)
     chunk = _chunk_shape(study, chunks)
@@ -389,20 +465,14 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     for year in study.study.years:
         runner.year = year
         specs = year_specs(study, year, grid, lut, log_alignment=True)
-        scan = ndvi_scan(specs, wins, run=runner)
-        problems = _scan_problems(study, specs, scan)
-        if any(p.fatal for p in problems):
-            raise ProblemsError(problems)
-        bounds, n_values = _bounds(study, scan, specs, wins, runner)
-        for code, (lo, hi) in sorted(bounds.items()):
-            rows.append({"year": year, "code": code, "name": names[code], "ndvi_min": lo,
-                         "ndvi_max": hi, "n_pixels": int(scan.cells[code]),
-                         "mode": study.casa.ndvi_bounds, "n_values": n_values.get(code, 0)})
-            log.info("%d NDVI bounds of casa type %d (%s): %.6g .. %.6g", year, code,
-                     names[code], lo, hi)
-        out[year] = _write_year(study, year, grid, specs, kernel_bounds(bounds, scan),
-                                folder / "grids" / str(year), monthly=monthly, wins=wins,
-                                run=runner, lock=lock)
+        scratch = ndvi_scratch(specs["ndvi"], folder)
+        try:
+            out[year] = _grids_of_year(study, year, grid, specs, folder, rows, names,
+                                       monthly=monthly, wins=wins, runner=runner, lock=lock,
+                                       scratch=scratch)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
     tables = folder / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
@@ -427,66 +497,19 @@ def _client(workers: int | None, scheduler: str | None):
         yield client
 
 
-def study_inputs(study) -> list[Path]:
-    """Every input file of the study (for the manifest's hashes)."""
-    files = []
-    for year in study.study.years:
-        for name in INPUTS:
-            files += study.input_paths(name, year)
-    classes = study.inputs.vegetation.classes
-    if classes not in ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd"):
-        files.append(study.resolve(classes))
-    return list(dict.fromkeys(files))
-
-
-class _BackgroundHashes:
-    """sha256 of the input files in a background thread, overlapping the computing
-    (hashlib releases the GIL); same digests as :func:`carbon_balance.outputs.file_sha256`."""
-
-    def __init__(self, list_paths):
-        self._list_paths = list_paths
-        self._stop = threading.Event()
-        self._hashes: dict[str, str] = {}
-        self._thread = threading.Thread(target=self._run, name="sha256-inputs", daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        try:
-            paths = [str(Path(p).resolve()) for p in self._list_paths()]
-        except Exception:   # noqa: BLE001 - the checks report bad paths; manifest hashes
-            return
-        for path in paths:
-            h = hashlib.sha256()
-            try:
-                with open(path, "rb") as fh:
-                    while block := fh.read(1 << 20):
-                        if self._stop.is_set():
-                            return
-                        h.update(block)
-            except OSError:
-                continue        # write_manifest skips or hashes it itself
-            self._hashes[path] = h.hexdigest()
-
-    def result(self) -> dict[str, str]:
-        self._thread.join()
-        return dict(self._hashes)
-
-    def cancel(self):
-        self._stop.set()
-
-
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,
             scheduler: str | None = None, overwrite: bool = False,
-            progress: bool = True) -> Path:
+            progress: bool = True, hashes: BackgroundHashes | None = None) -> Path:
     """``carbon-balance nep``: validate, then write the grids of every year into ``out``.
 
     ``out`` gets grids/{year}/npp.tif, rh.tif, nep.tif (float32 COGs, g C m-2 yr-1,
     nodata -9999), tables/ndvi_bounds.csv, study.toml, run.log and manifest.json; it is
-    written atomically (nothing is left behind on failure).
+    written atomically (nothing is left behind on failure). ``hashes``: the inputs'
+    sha256 already being computed (:meth:`BackgroundHashes.of_study`); started here if not.
     """
     study = load_study(study_path)
     check_can_write(out, overwrite)
-    hashes = _BackgroundHashes(lambda: study_inputs(study))
+    hashes = hashes or BackgroundHashes.of_study(study_path)
     try:
         problems = raster_problems(study)
         if any(p.fatal for p in problems):

@@ -27,13 +27,14 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from ..hashing import INPUT_NAMES
 from .template import StudyGrid
 from .units import MODEL_UNITS, to_model_units
 
 log = logging.getLogger(__name__)
 
-MONTHLY_INPUTS = ("ndvi", "temperature", "precipitation", "radiation")
-INPUTS = MONTHLY_INPUTS + ("vegetation",)
+INPUTS = INPUT_NAMES
+MONTHLY_INPUTS = INPUTS[:4]
 RESAMPLING = {"bilinear": Resampling.bilinear, "average": Resampling.average,
               "nearest": Resampling.nearest, "mode": Resampling.mode}
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
@@ -81,10 +82,19 @@ class InputSpec:
     #: vegetation only: sorted raw codes and their casa codes (NaN = nodata)
     lut_codes: tuple[float, ...] = field(default=(), repr=False)
     lut_casa: tuple[float, ...] = field(default=(), repr=False)
+    #: stored data type of the files (GDAL's name, e.g. "int16"); "" when they differ
+    raw_dtype: str = ""
 
     @property
     def monthly(self) -> bool:
         return self.name != "vegetation"
+
+    @property
+    def small_integers(self) -> bool:
+        """Stored as integers of at most 16 bits and read without resampling: the values
+        of a window can be kept (and histogrammed) as those integers, losing nothing."""
+        return (self.direct_offset is not None
+                and self.raw_dtype in ("uint8", "int8", "uint16", "int16"))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -129,6 +139,10 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
         src_desc = (f"{src.width} x {src.height} cells of {abs(src.transform.a):g} x "
                     f"{abs(src.transform.e):g} in {src.crs.to_string() if src.crs else 'no CRS'}")
         src_shape = (src.height, src.width)
+        dtypes = {src.dtypes[0]}
+    for other in files[1:]:
+        with rasterio.open(other) as src:
+            dtypes.add(src.dtypes[0])
     if name == "vegetation":
         bands = ((0, 1),)
     elif len(files) == 12:
@@ -150,7 +164,8 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
     spec = InputSpec(name=name, year=year, files=files, bands=bands, nodata=nodata,
                      scale=float(scale), offset=float(offset), units=cfg.units,
                      resampling=resampling, grid=grid, src_shape=src_shape,
-                     direct_offset=direct, lut_codes=lut_codes, lut_casa=lut_casa)
+                     direct_offset=direct, lut_codes=lut_codes, lut_casa=lut_casa,
+                     raw_dtype=dtypes.pop() if len(dtypes) == 1 else "")
     if log_alignment:
         what = ("read directly (already on the study grid)" if direct is not None else
                 f"reprojected/resampled ({resampling}) onto {grid.describe()}")
@@ -186,6 +201,59 @@ def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
             return vrt.read(bands, window=Window(c0, r0, w, h))
 
 
+def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
+    """The stored integers (12, h, w), or (1, h, w) for vegetation, of a window of an
+    input whose :attr:`InputSpec.small_integers` is true, nodata included, in the files'
+    own type.
+
+    ``values_from_integers(spec, read_integers(spec, ...))`` equals :func:`read_raw`.
+    """
+    if not spec.small_integers:
+        raise ValueError(f"{spec.name} is not stored as small integers on the study grid")
+    r0, c0 = rows.start or 0, cols.start or 0
+    dr, dc = spec.direct_offset
+    window = Window(c0 + dc, r0 + dr, cols.stop - c0, rows.stop - r0)
+    if len(spec.files) == 1:
+        with rasterio.open(spec.files[0]) as src:
+            return src.read([b for _, b in spec.bands], window=window)
+    out = []
+    for i, b in spec.bands:
+        with rasterio.open(spec.files[i]) as src:
+            out.append(src.read([b], window=window))
+    return np.concatenate(out)
+
+
+def values_from_integers(spec: InputSpec, raw: np.ndarray) -> np.ndarray:
+    """float32 values of stored integers: nodata -> NaN, then ``raw * scale + offset``,
+    in the same float32 steps as :func:`read_raw` (so bit for bit the same values)."""
+    data = raw.astype(np.float32)
+    if spec.nodata is not None and not np.isnan(spec.nodata):
+        data[data == np.float32(spec.nodata)] = np.nan
+    if spec.scale != 1.0:
+        data *= np.float32(spec.scale)
+    if spec.offset != 0.0:
+        data += np.float32(spec.offset)
+    return data
+
+
+def class_table(spec: InputSpec) -> tuple[int, np.ndarray]:
+    """(base, table): ``table[raw - base]`` is :func:`crosswalk` of every stored integer
+    of a vegetation input stored as small integers (NaN for nodata, -1 for codes missing
+    from the class table): one look-up per cell instead of a search."""
+    info = np.iinfo(np.dtype(spec.raw_dtype))
+    base = int(info.min)
+    table = np.full(int(info.max) - base + 1, -1, np.float32)
+    codes = np.asarray(spec.lut_codes, np.float64)
+    casa = np.asarray(spec.lut_casa, np.float32)
+    exact = (codes == np.round(codes)) & (codes >= info.min) & (codes <= info.max)
+    table[codes[exact].astype(np.int64) - base] = casa[exact]
+    if spec.nodata is not None and not np.isnan(spec.nodata):
+        nodata = float(np.float32(spec.nodata))
+        if nodata == round(nodata) and info.min <= nodata <= info.max:
+            table[int(nodata) - base] = np.nan
+    return base, table
+
+
 def read_raw(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
     """Scaled values (``raw * scale + offset``, NaN for nodata) of the window, float32;
     shape (12, h, w) for monthly inputs and (h, w) for vegetation (raw class codes)."""
@@ -218,14 +286,21 @@ def crosswalk(raw_codes: np.ndarray, lut_codes, lut_casa) -> np.ndarray:
     return out
 
 
-def read_window(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
+def read_window(spec: InputSpec, rows: slice, cols: slice,
+                integers: np.ndarray | None = None) -> np.ndarray:
     """One window of the input on the study grid in model units (float32, NaN = nodata).
 
     Vegetation comes back as casa codes (NaN = nodata, -1 = code missing from the table).
+    ``integers``: the window's stored integers already read (:func:`read_integers`).
     """
-    data = read_raw(spec, rows, cols)
     if spec.name == "vegetation":
-        return crosswalk(data, spec.lut_codes, spec.lut_casa)
+        if spec.small_integers:
+            raw = read_integers(spec, rows, cols)[0]
+            base, table = class_table(spec)
+            return table[raw.astype(np.int64) - base] if base else table[raw]
+        return crosswalk(read_raw(spec, rows, cols), spec.lut_codes, spec.lut_casa)
+    data = (read_raw(spec, rows, cols) if integers is None
+            else values_from_integers(spec, integers))
     return to_model_units(data, spec.name, spec.units, spec.year)
 
 

@@ -98,10 +98,15 @@ def nep(
     # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
     # on the core they leave idle.
     hashes = BackgroundHashes.of_study(study)
+    from .grid.checks import raster_problems_in_background
+    from .study import load_study
+
+    # ... and so do the raster checks (GDAL, which releases the GIL).
+    checking = raster_problems_in_background(load_study(study))
     from .grid.pipeline import run_nep
 
     run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
-            overwrite=overwrite, hashes=hashes)
+            overwrite=overwrite, hashes=hashes, checking=checking)
     console.print(f"[green]done[/green]: {out}")
 
 

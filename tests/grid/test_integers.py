@@ -82,3 +82,20 @@ def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
                         lambda spec, folder: used.append(real(spec, folder)) or used[-1])
     write_grids(study, tmp_path / "out", progress=False)
     assert used and used[0] is not None and not used[0].exists()
+
+
+def test_fused_helpers_equal_the_numpy_steps():
+    from carbon_balance.grid.fused import decode_integers, value_range
+
+    raw = np.array([[-3000, 0, 1, -1, 32767, -32768]], np.int16)
+    got = decode_integers(raw, -3000, 1e-4, 0.0)
+    want = raw.astype(np.float32)
+    want[want == -3000] = np.nan
+    want *= np.float32(1e-4)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[0, 0]) and got[0, 4] == np.float32(32767) * np.float32(1e-4)
+    shifted = decode_integers(raw, None, 0.004, -0.08)
+    assert shifted[0, 2] == np.float32(1) * np.float32(0.004) + np.float32(-0.08)
+    values = np.array([[np.nan, 3.5], [-2.0, np.nan]], np.float32)
+    assert value_range(values) == (-2.0, 3.5)
+    assert value_range(np.full(4, np.nan, np.float32)) == (np.inf, -np.inf)

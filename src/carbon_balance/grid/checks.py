@@ -292,3 +292,16 @@ def raster_problems(study) -> list[Problem]:
             keys.add((p.message, p.file, p.key))
             unique.append(p)
     return unique
+
+
+def raster_problems_in_background(study):
+    """Start :func:`raster_problems` in a thread; returns its ``concurrent.futures.Future``.
+
+    ``carbon-balance nep`` starts the checks before importing the numerical libraries
+    and loading the compiled kernels, which hold the GIL for ~1.5 s while the checks
+    mostly wait on GDAL, which does not.
+    """
+    pool = ThreadPoolExecutor(1, thread_name_prefix="raster-checks")
+    future = pool.submit(raster_problems, study)
+    pool.shutdown(wait=False)
+    return future

@@ -41,9 +41,11 @@ from ..hashing import BackgroundHashes, study_inputs
 from ..outputs import atomic_output, check_can_write, write_manifest
 from ..study import load_study
 from . import percentiles as pct
-from .checks import class_lookup, raster_problems, unknown_codes_problem, value_problems
+from .checks import (class_lookup, raster_problems_in_background, unknown_codes_problem,
+                     value_problems)
 from .cog import NODATA, GridTarget, create_tiled, overview_factors, to_cog
 from .compute import ANNUAL
+from .fused import decode_integers, value_range
 from .readers import (INPUTS, WindowReader, crosswalk, input_spec, read_integers, read_raw,
                       read_window, values_from_integers)
 from .template import StudyGrid, study_grid
@@ -272,12 +274,7 @@ def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
         kept = _scratch_file(scratch, rows, cols)
         data["ndvi"] = read_window(specs["ndvi"], rows, cols, integers=np.load(kept))
         kept.unlink()
-    ranges = {}
-    with np.errstate(all="ignore"):
-        for name in CHECKED:
-            v = data[name]
-            ranges[name] = ((float(np.nanmin(v)), float(np.nanmax(v))) if not np.isnan(v).all()
-                            else (np.inf, -np.inf))
+    ranges = {name: value_range(data[name]) for name in CHECKED}
     with single_threaded_kernel():
         out = carbon_arrays(data["ndvi"], data["temperature"], data["precipitation"],
                             data["radiation"], data["vegetation"], bounds=bounds, **params)
@@ -497,21 +494,44 @@ def _client(workers: int | None, scheduler: str | None):
         yield client
 
 
+def warm_up_kernels() -> None:
+    """Load the compiled kernels of the two passes from numba's cache (~0.5 s, mostly
+    numba's own start-up), so that it overlaps the checks instead of the first chunks."""
+    from ..casa.model import annual_carbon
+    from .cog import block_means
+
+    ones = np.ones((12, 2, 2), np.float32)
+    pct.scan_integer_block(np.zeros((12, 2, 2), np.int16), np.zeros((2, 2), np.float32),
+                           lambda r: r.astype(np.float32))
+    pct.scan_block(ones, np.zeros((2, 2), np.float32))
+    annual_carbon(ones * 0.5, ones * 15, ones * 50, ones * 300, np.full((2, 2), 6),
+                  bounds={6: (0.1, 0.8)})
+    block_means(ones[:3], [2])
+    value_range(ones)
+    decode_integers(np.zeros(2, np.int16), -3000, 1e-4, 0.0)
+
+
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,
             scheduler: str | None = None, overwrite: bool = False,
-            progress: bool = True, hashes: BackgroundHashes | None = None) -> Path:
+            progress: bool = True, hashes: BackgroundHashes | None = None,
+            checking=None) -> Path:
     """``carbon-balance nep``: validate, then write the grids of every year into ``out``.
 
     ``out`` gets grids/{year}/npp.tif, rh.tif, nep.tif (float32 COGs, g C m-2 yr-1,
     nodata -9999), tables/ndvi_bounds.csv, study.toml, run.log and manifest.json; it is
     written atomically (nothing is left behind on failure). ``hashes``: the inputs'
     sha256 already being computed (:meth:`BackgroundHashes.of_study`); started here if not.
+    ``checking``: a future of the raster checks already running
+    (:func:`carbon_balance.grid.checks.raster_problems_in_background`).
     """
     study = load_study(study_path)
     check_can_write(out, overwrite)
     hashes = hashes or BackgroundHashes.of_study(study_path)
     try:
-        problems = raster_problems(study)
+        if checking is None:
+            checking = raster_problems_in_background(study)
+        warm_up_kernels()      # holds the GIL; the checks mostly wait on GDAL meanwhile
+        problems = checking.result()
         if any(p.fatal for p in problems):
             raise ProblemsError(problems)
         with _client(workers, scheduler) as client, \

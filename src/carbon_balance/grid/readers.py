@@ -226,14 +226,9 @@ def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
 def values_from_integers(spec: InputSpec, raw: np.ndarray) -> np.ndarray:
     """float32 values of stored integers: nodata -> NaN, then ``raw * scale + offset``,
     in the same float32 steps as :func:`read_raw` (so bit for bit the same values)."""
-    data = raw.astype(np.float32)
-    if spec.nodata is not None and not np.isnan(spec.nodata):
-        data[data == np.float32(spec.nodata)] = np.nan
-    if spec.scale != 1.0:
-        data *= np.float32(spec.scale)
-    if spec.offset != 0.0:
-        data += np.float32(spec.offset)
-    return data
+    from .fused import decode_integers
+
+    return decode_integers(raw, spec.nodata, spec.scale, spec.offset)
 
 
 def class_table(spec: InputSpec) -> tuple[int, np.ndarray]:

@@ -65,9 +65,10 @@ def to_model_units(values: np.ndarray, name: str, units: str | None, year: int,
     when the array is floating point. Returns the array."""
     factor, offset = monthly_factors(name, units, year)
     factor, offset = factor[months], offset[months]
-    if np.all(factor == 1) and np.all(offset == 0):
-        return values
     shape = (-1,) + (1,) * (values.ndim - 1)
-    values *= factor.reshape(shape).astype(values.dtype)
-    values += offset.reshape(shape).astype(values.dtype)
+    # each step is a pass over the whole stack: skip the ones that change nothing
+    if not np.all(factor == 1):
+        values *= factor.reshape(shape).astype(values.dtype)
+    if not np.all(offset == 0):
+        values += offset.reshape(shape).astype(values.dtype)
     return values

@@ -1,5 +1,13 @@
 """``python -m carbon_balance`` is the ``carbon-balance`` command."""
 
-from .cli import console_main
+import sys
+
+try:
+    from .cli import console_main
+except KeyboardInterrupt:
+    # Ctrl-C while the command line is still being imported (slow on a busy machine):
+    # nothing was started, so say so as the command itself would, without a traceback.
+    print("interrupted: no output folder was completed", file=sys.stderr)
+    raise SystemExit(130) from None
 
 console_main()

@@ -216,6 +216,9 @@ def console_main() -> None:
         main()
     except SystemExit as exc:
         code = exc.code
+    except KeyboardInterrupt:   # a Ctrl-C before main's own handlers were in place
+        print("interrupted: no output folder was completed", file=sys.stderr)
+        code = 130
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1

@@ -111,6 +111,7 @@ def _count_integers(raw, codes, base, counts, cells):
     n_types = counts.shape[0]
     h, w = codes.shape
     unknown = 0
+    kinds = np.full((h, w), -1, np.int64)     # the cell's type, -1 when not counted
     for r in range(h):
         for c in range(w):
             code = codes[r, c]
@@ -121,15 +122,13 @@ def _count_integers(raw, codes, base, counts, cells):
                 unknown += 1
             else:
                 cells[k] += 1
+                kinds[r, c] = k
     # month outermost: each month's plane is read contiguously
     for m in range(raw.shape[0]):
         for r in range(h):
             for c in range(w):
-                code = codes[r, c]
-                if np.isnan(code):
-                    continue
-                k = int(code)
-                if k >= 0 and k < n_types:
+                k = kinds[r, c]
+                if k >= 0:
                     counts[k, np.int64(raw[m, r, c]) - base] += 1
     return unknown
 

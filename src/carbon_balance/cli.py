@@ -94,15 +94,15 @@ def nep(
 ) -> None:
     """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
     from .hashing import BackgroundHashes
-
-    # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
-    # on the core they leave idle.
-    hashes = BackgroundHashes.of_study(study)
-    from .grid.checks import raster_problems_in_background
     from .study import load_study
 
-    # ... and so do the raster checks (GDAL, which releases the GIL).
-    checking = raster_problems_in_background(load_study(study))
+    # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
+    # on the core they leave idle, and so do the raster checks (GDAL releases the GIL).
+    loaded = load_study(study)
+    hashes = BackgroundHashes.of_study(loaded)
+    from .grid.checks import raster_problems_in_background
+
+    checking = raster_problems_in_background(loaded)
     from .grid.pipeline import run_nep
 
     run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,

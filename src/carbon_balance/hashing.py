@@ -43,14 +43,9 @@ class BackgroundHashes:
         self._thread.start()
 
     @classmethod
-    def of_study(cls, study_path: str | Path) -> "BackgroundHashes":
-        """Hash the inputs of the study file ``study_path`` (nothing if it does not load:
-        the checks report why, and the manifest is never written)."""
-        def paths():
-            from .study import load_study
-
-            return study_inputs(load_study(study_path))
-        return cls(paths)
+    def of_study(cls, study) -> "BackgroundHashes":
+        """Hash the input files of a loaded study (:func:`study_inputs`)."""
+        return cls(lambda: study_inputs(study))
 
     def _run(self):
         try:

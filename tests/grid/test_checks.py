@@ -11,7 +11,7 @@ from carbon_balance.grid.checks import raster_problems
 from carbon_balance.grid.pipeline import run_nep
 from carbon_balance.study import load_study
 
-from .synthetic import ORIGIN, SHAPE, write_raster, write_study
+from .synthetic import ORIGIN, write_raster, write_study
 
 
 def _problems(path):

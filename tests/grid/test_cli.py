@@ -14,7 +14,7 @@ from carbon_balance.grid.template import study_grid
 from carbon_balance.grid.units import days_in_months
 from carbon_balance.study import load_study
 
-from .synthetic import ORIGIN, RES, SHAPE, climate, write_raster
+from .synthetic import ORIGIN, RES, climate, write_raster
 
 STUDY = """\
 [study]

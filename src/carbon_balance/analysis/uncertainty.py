@@ -320,7 +320,6 @@ def one_at_a_time(study, basis_sums, run, plain_args, ce, lo, hi, est, years) ->
     """Regional CS and CB with each parameter at the ends of its range, the others plain."""
     spec = study.uncertainty
     eps1, mode1, rn1, rh1 = plain_args
-    n_types = eps1.shape[1]
     modes = basis_sums.modes
     cases = [
         ("epsilon_max", f"-{spec.eps_max_relative:.0%}", f"+{spec.eps_max_relative:.0%}",

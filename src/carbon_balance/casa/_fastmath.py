@@ -22,37 +22,24 @@ _EXP_CLAMP = 708.0
 _SHIFTER = 6755399441055744.0   # 1.5 * 2**52
 
 
-@intrinsic
-def _as_float(typingctx, bits):
-    """Reinterpret int64 bits as float64."""
-    if bits != types.int64:
-        return None
+def _bitcast(source, target):
+    """A numba intrinsic reinterpreting the bits of a ``source`` value as ``target``
+    (same width): what C does with a union, without a memory round trip."""
+    @intrinsic
+    def cast(typingctx, value):
+        if value != source:
+            return None
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
-def _as_int(typingctx, value):
-    """Reinterpret float64 bits as int64."""
-    if value != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return types.int64(types.float64), codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+        return target(source), codegen
+    cast.__doc__ = f"Reinterpret {source} bits as {target}."
+    return cast
 
 
-@intrinsic
-def as_int32(typingctx, value):
-    """Reinterpret float32 bits as int32."""
-    if value != types.float32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int32))
-    return types.int32(types.float32), codegen
+_as_float = _bitcast(types.int64, types.float64)
+_as_int = _bitcast(types.float64, types.int64)
+as_int32 = _bitcast(types.float32, types.int32)
 
 
 @numba.njit(inline="always", cache=True)

@@ -12,12 +12,12 @@ is stored (:func:`block_means`, cheap on data already in memory) into one small 
 per level, and the COG is copied from a VRT that names those levels as its overviews;
 GDAL then only compresses them instead of reading the whole grid again to average it
 (about half the time of the COG step, see docs/grid.md). Otherwise GDAL computes them
-(``OVERVIEW_RESAMPLING=AVERAGE``): the same means up to float rounding.
+(``OVERVIEW_RESAMPLING=AVERAGE``), each level from the one above: the same means at the
+first level and wherever no cell is missing.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 

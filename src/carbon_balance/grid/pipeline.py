@@ -46,8 +46,8 @@ from .checks import (class_lookup, raster_problems_in_background, unknown_codes_
 from .cog import NODATA, GridTarget, create_tiled, overview_factors, to_cog
 from .compute import ANNUAL
 from .fused import decode_integers, value_range
-from .readers import (INPUTS, WindowReader, crosswalk, input_spec, read_integers, read_raw,
-                      read_window, values_from_integers)
+from .readers import (INPUTS, WindowReader, input_spec, read_integers, read_raw, read_window,
+                      values_from_integers)
 from .template import StudyGrid, study_grid
 from .units import MODEL_UNITS
 
@@ -134,33 +134,32 @@ def windows(grid: StudyGrid, chunks: tuple[int, int]) -> list[tuple[slice, slice
             for r in range(0, grid.height, chunks[0]) for c in range(0, grid.width, chunks[1])]
 
 
-def _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols):
-    raw = read_raw(veg_spec, rows, cols)
-    return (read_window(ndvi_spec, rows, cols), raw,
-            crosswalk(raw, veg_spec.lut_codes, veg_spec.lut_casa))
+def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
+    """The chunk's CASA codes, and its raw class codes when some are missing from the
+    class table (only then are they needed: for the message naming them)."""
+    codes = read_window(veg_spec, rows, cols)
+    return codes, (read_raw(veg_spec, rows, cols) if (codes == -1).any() else None)
 
 
-def _scratch_file(scratch: str, rows: slice, cols: slice) -> Path:
-    return Path(scratch) / f"ndvi-{rows.start}-{cols.start}.npy"
+def _scratch_file(scratch: Path, rows: slice, cols: slice) -> Path:
+    return scratch / f"ndvi-{rows.start}-{cols.start}.npy"
 
 
 def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None):
     """Histogram one chunk. NDVI stored as small integers is counted as such and, with a
     ``scratch`` folder, kept there for the NPP pass, which then need not decode it again."""
+    codes, raw = _codes(veg_spec, rows, cols)
     if not ndvi_spec.small_integers:
-        ndvi, raw, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
-        return pct.scan_block(ndvi, codes, raw)
+        return pct.scan_block(read_window(ndvi_spec, rows, cols), codes, raw)
     integers = read_integers(ndvi_spec, rows, cols)
-    codes = read_window(veg_spec, rows, cols)
-    raw = read_raw(veg_spec, rows, cols) if (codes == -1).any() else None
     if scratch is not None:
         np.save(_scratch_file(scratch, rows, cols), integers)
     return pct.scan_integer_block(integers, codes, partial(values_from_integers, ndvi_spec), raw)
 
 
 def _gather_task(ndvi_spec, veg_spec, rows, cols, bins):
-    ndvi, _, codes = _ndvi_and_codes(ndvi_spec, veg_spec, rows, cols)
-    return pct.gather_block(ndvi, codes, bins)
+    codes, _ = _codes(veg_spec, rows, cols)
+    return pct.gather_block(read_window(ndvi_spec, rows, cols), codes, bins)
 
 
 def _tree(func, items, fan_in: int = 8):
@@ -180,9 +179,8 @@ def ndvi_scan(specs: dict, wins, *, run, scratch: Path | None = None) -> pct.Sca
     """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`); with ``scratch``,
     NDVI stored as small integers is also kept there, chunk by chunk (:func:`ndvi_scratch`)."""
     task = dask.delayed(_scan_task, pure=False)
-    where = None if scratch is None else str(scratch)
     return run("NDVI histograms", _tree(pct.merge_scans, [
-        task(specs["ndvi"], specs["vegetation"], r, c, where) for r, c in wins]))
+        task(specs["ndvi"], specs["vegetation"], r, c, scratch) for r, c in wins]))
 
 
 #: Keep the NDVI scratch only while it takes less than this share of the free disk space.
@@ -268,12 +266,14 @@ def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
     chunk (for the run-time checks)."""
     from .compute import carbon_arrays, single_threaded_kernel
 
-    data = {name: read_window(spec, rows, cols) for name, spec in specs.items()
-            if name != "ndvi" or scratch is None}
+    ndvi_integers = None
     if scratch is not None:
         kept = _scratch_file(scratch, rows, cols)
-        data["ndvi"] = read_window(specs["ndvi"], rows, cols, integers=np.load(kept))
+        ndvi_integers = np.load(kept)
         kept.unlink()
+    data = {name: read_window(spec, rows, cols,
+                              integers=ndvi_integers if name == "ndvi" else None)
+            for name, spec in specs.items()}
     ranges = {name: value_range(data[name]) for name in CHECKED}
     with single_threaded_kernel():
         out = carbon_arrays(data["ndvi"], data["temperature"], data["precipitation"],
@@ -330,9 +330,8 @@ def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins
     params = dict(monthly=monthly, rn_coefficient=c.rn_coefficient,
                   rh_coefficient=c.rh_coefficient)
     task = dask.delayed(_carbon_task, pure=False)
-    where = None if scratch is None else str(scratch)
     found = run("NPP, Rh, NEP", _tree(_merge_ranges, [
-        task(specs, r, cc, bounds, params, target, where) for r, cc in wins]))
+        task(specs, r, cc, bounds, params, target, scratch) for r, cc in wins]))
     problems = []
     for name, (lo, hi) in found.items():
         cfg = getattr(study.inputs, name)
@@ -526,7 +525,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     """
     study = load_study(study_path)
     check_can_write(out, overwrite)
-    hashes = hashes or BackgroundHashes.of_study(study_path)
+    hashes = hashes or BackgroundHashes.of_study(study)
     try:
         if checking is None:
             checking = raster_problems_in_background(study)

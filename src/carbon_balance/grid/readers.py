@@ -181,6 +181,13 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
     return spec
 
 
+def _direct_window(spec: InputSpec, rows: slice, cols: slice) -> Window:
+    """The file window of study-grid ``rows``/``cols`` for an input read without warping."""
+    r0, c0 = rows.start or 0, cols.start or 0
+    dr, dc = spec.direct_offset
+    return Window(c0 + dc, r0 + dr, cols.stop - c0, rows.stop - r0)
+
+
 def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
                 cols: slice) -> np.ndarray:
     """Raw values of ``bands`` of one file in the window, float32, raw nodata as NaN."""
@@ -190,8 +197,7 @@ def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
     g = spec.grid
     with rasterio.open(spec.files[file_index]) as src:
         if spec.direct_offset is not None:
-            dr, dc = spec.direct_offset
-            data = src.read(bands, window=Window(c0 + dc, r0 + dr, w, h), out_dtype="float32")
+            data = src.read(bands, window=_direct_window(spec, rows, cols), out_dtype="float32")
             if spec.nodata is not None and not np.isnan(spec.nodata):
                 data[data == np.float32(spec.nodata)] = np.nan
             return data
@@ -210,9 +216,7 @@ def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
     """
     if not spec.small_integers:
         raise ValueError(f"{spec.name} is not stored as small integers on the study grid")
-    r0, c0 = rows.start or 0, cols.start or 0
-    dr, dc = spec.direct_offset
-    window = Window(c0 + dc, r0 + dr, cols.stop - c0, rows.stop - r0)
+    window = _direct_window(spec, rows, cols)
     if len(spec.files) == 1:
         with rasterio.open(spec.files[0]) as src:
             return src.read([b for _, b in spec.bands], window=window)
@@ -286,14 +290,18 @@ def read_window(spec: InputSpec, rows: slice, cols: slice,
     """One window of the input on the study grid in model units (float32, NaN = nodata).
 
     Vegetation comes back as casa codes (NaN = nodata, -1 = code missing from the table).
-    ``integers``: the window's stored integers already read (:func:`read_integers`).
+    Inputs stored as small integers are read as such (:func:`read_integers`) and decoded
+    in one pass, or looked up in :func:`class_table`: the same values, faster.
+    ``integers``: the window's stored integers when already read.
     """
+    if integers is None and spec.small_integers:
+        integers = read_integers(spec, rows, cols)
     if spec.name == "vegetation":
-        if spec.small_integers:
-            raw = read_integers(spec, rows, cols)[0]
-            base, table = class_table(spec)
-            return table[raw.astype(np.int64) - base] if base else table[raw]
-        return crosswalk(read_raw(spec, rows, cols), spec.lut_codes, spec.lut_casa)
+        if integers is None:
+            return crosswalk(read_raw(spec, rows, cols), spec.lut_codes, spec.lut_casa)
+        base, table = class_table(spec)
+        raw = integers[0]
+        return table[raw.astype(np.int64) - base] if base else table[raw]
     data = (read_raw(spec, rows, cols) if integers is None
             else values_from_integers(spec, integers))
     return to_model_units(data, spec.name, spec.units, spec.year)

@@ -83,8 +83,12 @@ def test_zero_width_ranges_make_every_draw_the_plain_run(demo_out, tmp_path):
     iv = res.intervals.merge(u, on=["unit_id", "year"])
     for q, col in (("cs_t_c", "cs_t_c"), ("cb_t", "cb_t"), ("esc", "esc"), ("ecc", "ecc")):
         part = iv[iv.quantity == q]
-        # float32 NEP grids in the run vs float64 sums here: equal to ~1e-7
-        np.testing.assert_allclose(part.p05, part[col], rtol=1e-6)
-        np.testing.assert_allclose(part.p95, part[col], rtol=1e-6)
+        # The run's NEP comes from the kernel in float32 (NPP - Rh per pixel), the draws
+        # from NPP per unit eps_max scaled here: both carry float32 rounding of the gross
+        # fluxes (~1e-7 of them), which a city whose NEP nearly cancels shows as a larger
+        # relative difference of its sum. So: 1e-6 relative, or 1e-7 of the largest city.
+        tol = 1e-7 * part[col].abs().max()
+        np.testing.assert_allclose(part.p05, part[col], rtol=1e-6, atol=tol)
+        np.testing.assert_allclose(part.p95, part[col], rtol=1e-6, atol=tol)
     p = res.zone_probabilities.merge(u, on=["unit_id", "year"])
     assert (p.most_likely_probability == 1.0).all() and (p.most_likely_zone == p.zone).all()

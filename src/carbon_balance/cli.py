@@ -211,6 +211,10 @@ def console_main() -> None:
     GDAL; measured with benchmarks/grid_pipeline.py). In-process callers of :func:`main`
     (tests, notebooks) keep the normal exit.
     """
+    from .memory import reuse_freed_memory
+
+    if os.environ.get("CARBON_BALANCE_SYSTEM_MALLOC") != "1":
+        reuse_freed_memory()
     code: int | str | None = 0
     try:
         main()

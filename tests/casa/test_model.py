@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from carbon_balance import casa
-from carbon_balance.casa._fastmath import fexp, flog
+from carbon_balance.casa._fastmath import fexp, fexp32, flog, flog32
 from carbon_balance.errors import InputError
 
 EPS_MAX = {1: 0.485, 2: 0.389, 3: 0.692, 4: 0.985, 5: 0.475, 6: 0.768, 7: 0.429, 8: 0.429,
@@ -80,12 +80,16 @@ def plausible_inputs(n, seed, dtype=np.float64):
     return [a.astype(dtype) for a in (ndvi, t, p, sol)] + [veg]
 
 
-def test_annual_nep_matches_independent_reference():
-    ndvi, t, p, sol, veg = plausible_inputs(600, seed=1)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_annual_nep_matches_independent_reference(dtype):
+    """float64 inputs run the kernel in float64, float32 ones in float32 (against the
+    reference in float64 on the same, float32, values): both within the same tolerance."""
+    ndvi, t, p, sol, veg = plausible_inputs(600, seed=1, dtype=dtype)
     ndvi[3, 5] = np.nan
     t[0, 6] = np.nan
     ref_npp, ref_rh, ref_nep = reference_carbon(ndvi, t, p, sol, veg, reference_bounds(ndvi, veg))
     out = casa.annual_carbon(ndvi, t, p, sol, veg)
+    assert out["nep"].dtype == dtype
     np.testing.assert_allclose(out["nep"], ref_nep, atol=1e-2, rtol=0)
     np.testing.assert_allclose(out["npp"], ref_npp, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(out["rh"], ref_rh, rtol=1e-4, atol=1e-6)
@@ -195,3 +199,28 @@ def test_fast_exp_and_log_against_numpy():
     out = run(x, y)
     np.testing.assert_allclose(out[0], np.exp(x), rtol=1e-13)
     np.testing.assert_allclose(out[1], np.log(y), rtol=1e-13, atol=1e-13)
+
+
+def test_fast_exp_and_log_in_float32_against_numpy():
+    import numba
+
+    @numba.njit
+    def run(x, y):
+        out = np.empty((2, x.size), np.float32)
+        for i in range(x.size):
+            out[0, i] = fexp32(x[i])
+            out[1, i] = flog32(y[i])
+        return out
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-87, 88, 20001), rng.normal(0, 20, 20000)]).astype(np.float32)
+    y = np.concatenate([np.geomspace(1.2e-38, 3e38, 20001),
+                        np.linspace(1, 2000, 20000)]).astype(np.float32)
+    out = run(x, y)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out[0], np.exp(x64), rtol=5e-7)
+    # ln y near 1 is near 0: absolute error there (float32 spacing of 1 is 1.2e-7)
+    np.testing.assert_allclose(out[1], np.log(y64), rtol=5e-7, atol=1.2e-7)
+    # below -87 exp underflows to 0, as C's expf does where it leaves float32's normal range
+    assert (run(np.array([-87.5, -200.0], np.float32), np.ones(2, np.float32))[0] == 0).all()

@@ -142,3 +142,25 @@ def test_refused_at_run_time_with_the_same_message(study, tmp_path):
     assert [(q.message, q.key) for q in err.value.problems] == \
         [q for q in checked if "precipitation" in q[0]]
     assert not (tmp_path / "out").exists()
+
+
+def test_background_checks_import_nothing(study_2005):
+    """The checks run in a thread while ``carbon-balance nep`` imports the kernels on the
+    main one; a module first imported by both at once (the circular ``casa`` package) can
+    be seen half initialised ("cannot import name 'annual_carbon' ... partially
+    initialized module"). So the checks thread must find everything already imported."""
+    import subprocess
+    import sys
+
+    path, _ = study_2005
+    code = (
+        "import sys\n"
+        "from carbon_balance.study import load_study\n"
+        "from carbon_balance.grid.checks import raster_problems_in_background\n"
+        f"study = load_study({str(path)!r})\n"
+        "before = set(sys.modules)\n"
+        "raster_problems_in_background(study).result()\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('carbon_balance')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

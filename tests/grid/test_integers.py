@@ -65,13 +65,29 @@ def test_class_table_equals_crosswalk(tmp_path, dtype, nodata):
 def test_scratch_changes_nothing_and_leaves_nothing(study_2005, tmp_path, monkeypatch):
     path, _ = study_2005
     study = load_study(path)
-    kept = write_grids(study, tmp_path / "kept", progress=False, chunks=(16, 16))
-    assert not list((tmp_path / "kept").rglob(".ndvi-scratch*"))
-    monkeypatch.setattr(pipeline, "SCRATCH_DISK_SHARE", 0.0)   # "the disk is full"
-    decoded_twice = write_grids(study, tmp_path / "twice", progress=False, chunks=(16, 16))
+    kinds = []
+    real = pipeline.ndvi_scratch
+
+    def spy(*args, **kwargs):
+        scratch = real(*args, **kwargs)
+        kinds.append(type(scratch).__name__)
+        return scratch
+
+    monkeypatch.setattr(pipeline, "ndvi_scratch", spy)
+    results = {"in memory": write_grids(study, tmp_path / "mem", progress=False, chunks=(16, 16))}
+    monkeypatch.setattr(pipeline, "SCRATCH_MEMORY", 0)          # "too big for memory"
+    results["on disk"] = write_grids(study, tmp_path / "disk", progress=False, chunks=(16, 16))
+    monkeypatch.setattr(pipeline, "SCRATCH_DISK_SHARE", 0.0)    # "and the disk is full"
+    results["decoded twice"] = write_grids(study, tmp_path / "twice", progress=False,
+                                           chunks=(16, 16))
+    assert kinds == ["MemoryScratch", "DiskScratch", "NoneType"]
+    assert not list(tmp_path.rglob(".ndvi-scratch*"))
     for q in ("npp", "rh", "nep"):
-        with rasterio.open(kept[2005][q]) as a, rasterio.open(decoded_twice[2005][q]) as b:
-            np.testing.assert_array_equal(a.read(), b.read())
+        with rasterio.open(results["decoded twice"][2005][q]) as plain:
+            expected = plain.read()
+        for how in ("in memory", "on disk"):
+            with rasterio.open(results[how][2005][q]) as got:
+                np.testing.assert_array_equal(got.read(), expected, err_msg=how)
 
 
 def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
@@ -79,10 +95,23 @@ def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
     study = load_study(path)
     used = []
     real = pipeline.ndvi_scratch
+    monkeypatch.setattr(pipeline, "SCRATCH_MEMORY", 0)
     monkeypatch.setattr(pipeline, "ndvi_scratch",
-                        lambda spec, folder: used.append(real(spec, folder)) or used[-1])
+                        lambda *a, **k: used.append(real(*a, **k)) or used[-1])
     write_grids(study, tmp_path / "out", progress=False)
-    assert used and used[0] is not None and not used[0].exists()
+    # every chunk was taken back out (none left), and the folder removed
+    assert used and isinstance(used[0], pipeline.DiskScratch) and not used[0].folder.exists()
+
+
+def test_memory_scratch_hands_each_chunk_back_once():
+    scratch = pipeline.MemoryScratch()
+    a, b = np.zeros((12, 2, 2), np.int16), np.ones((12, 2, 3), np.int16)
+    scratch.put(slice(0, 2), slice(0, 2), a)
+    scratch.put(slice(0, 2), slice(2, 5), b)
+    assert scratch.take(slice(0, 2), slice(2, 5)) is b
+    assert scratch.take(slice(0, 2), slice(0, 2)) is a
+    with pytest.raises(KeyError):
+        scratch.take(slice(0, 2), slice(0, 2))
 
 
 def test_fused_helpers_equal_the_numpy_steps():

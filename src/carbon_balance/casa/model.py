@@ -27,7 +27,7 @@ from ..errors import InputError
 from . import respiration as _rh
 from . import temperature as _te
 from . import water as _w
-from ._fastmath import fexp, flog
+from ._fastmath import fast_exp, fast_log
 from .fpar import (
     ALPHA,
     FPAR_MAX,
@@ -53,116 +53,126 @@ BLOCK = 256
 #: Blocks per batch of the parallel loop (dynamic scheduling).
 CHUNK_BLOCKS = 16
 # Rows of the kernel's per-pixel constants (state: -1 nodata, 0 not vegetated, 1 compute).
-(_STATE, _LO, _HI, _SR_LO, _F_NDVI, _F_SR, _TE1, _E2_LOW, _E2_HIGH, _TOPT, _SCALE, _A,
- _A_SHIFT, _HEAT_OK) = range(14)
-_N_CONST = 14
+(_STATE, _LO, _HI, _F_NDVI, _F_SR, _TE1, _E2_LOW, _E2_HIGH, _TOPT, _SCALE, _A,
+ _A_SHIFT, _HEAT_OK) = range(13)
+_N_CONST = 13
+# Entries of the working-precision constants appended to _parameter_vector's (_working_vector).
+_P_LOG_DIVISOR, _P_TE2_HALF, _P_RH_FACTOR, _P_ZERO, _P_ONE, _P_TINY = range(29, 35)
 
 
 @numba.njit(inline="always", fastmath=_FASTMATH, error_model="numpy", cache=True)
-def _month(v, t, log_t, pr, s, lo, hi, sr_lo, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high, e2_half,
+def _month(v, t, log_t, pr, s, lo, hi, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high, e2_half,
            topt, scale, a_coef, a_shift, heat_ok, p):  # pragma: no cover - compiled
     """NPP and Rh [g C m-2 month-1] of one pixel-month (branch-free, so loops vectorise).
 
-    Per-pixel constants come in precomputed: FPAR = f_lo + f_ndvi (x - lo) + f_sr (SR - SR_lo);
+    Per-pixel constants come in precomputed: FPAR = f_lo + (x - lo) (f_ndvi + f_sr / (1 - x)),
+    as SR - SR_lo = 2 (x - lo) / ((1 - x)(1 - lo)) (no cancellation when the bounds are close);
     Tε2 = TE2_SCALE / ((1 + e2_low e^(-b_low T)) (1 + e2_high e^(b_high T)));
     Ep0 = 16 (10 T / I)^a = 16 exp(a ln T + a_shift).
+    Every value and constant is in the working precision (``p`` carries 0, 1 and the
+    smallest normal number in it): a float64 literal would widen float32 arithmetic.
     """
     (cold_limit, te2_low, te2_high, te2_scale, te2_above, te2_below, pet_scale,
-     rn_intercept, rn_coefficient, we_floor, rh_coefficient, rh_pcoef, rh_factor) = p
+     rn_intercept, rn_coefficient, we_floor, rh_coefficient, rh_pcoef, rh_factor,
+     zero, one, tiny) = p
     x = min(max(v, lo), hi)
-    f = f_lo + f_ndvi * (x - lo) + f_sr * ((1 + x) / (1 - x) - sr_lo)
-    e1 = 0.0 if t <= cold_limit else te1
-    e2 = te2_scale / ((1 + e2_low * fexp(-te2_low * t)) * (1 + e2_high * fexp(te2_high * t)))
+    f = f_lo + (x - lo) * (f_ndvi + f_sr / (one - x))
+    e1 = zero if t <= cold_limit else te1
+    e2 = te2_scale / ((one + e2_low * fast_exp(-te2_low * t))
+                      * (one + e2_high * fast_exp(te2_high * t)))
     e2 = e2_half if (t - topt > te2_above or topt - t > te2_below) else e2
-    tp = t > 0 and heat_ok
-    ep0 = pet_scale * fexp(a_coef * log_t + a_shift) if tp else 0.0
-    rn = rn_intercept * math.sqrt(ep0 * pr) + rn_coefficient * ep0
+    tp = t > zero and heat_ok
+    ep0 = pet_scale * fast_exp(a_coef * log_t + a_shift) if tp else zero
+    rn = rn_intercept * np.sqrt(ep0 * pr) + rn_coefficient * ep0
     # Zhou-Zhang EET/Ep0 ratio with EET = P Rn (P² + Rn² + P Rn) / ((P + Rn)(P² + Rn²)):
     # EET / ((EET + Ep0) / 2) = 2 N / (N + Ep0 D), one division and no 0/0 for tiny P.
     pp = pr * pr
     rr = rn * rn
     num = pr * rn * (pp + rr + pr * rn)
     den = (pr + rn) * (pp + rr)
-    w = we_floor + (1 - we_floor) * 2 * num / max(num + ep0 * den, 1e-300)
-    w = min(max(w, we_floor), 1.0)
-    w = 1.0 if ep0 == 0 else (we_floor if pr == 0 else w)
+    w = we_floor + (one - we_floor) * (num + num) / max(num + ep0 * den, tiny)
+    w = min(max(w, we_floor), one)
+    w = one if ep0 == zero else (we_floor if pr == zero else w)
     g = s * f * scale * e1 * e2 * w
-    r = rh_factor * (fexp(rh_coefficient * t) + flog(rh_pcoef * pr + 1))
+    r = rh_factor * (fast_exp(rh_coefficient * t) + fast_log(rh_pcoef * pr + one))
     return g, r
 
 
 @numba.njit(fastmath=_FASTMATH, error_model="numpy", cache=True)
-def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, p, month_p,
-           npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
+def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, p, pw,
+           month_p, npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
     """One block of BLOCK pixels: inputs from column ``j0``, codes and outputs from ``k0``
     (only the first ``nb`` pixels are written).
 
     The month loops run over exactly BLOCK pixels (a compile-time trip count) and keep all
     per-pixel scratch in a few 2-D arrays: both are needed for LLVM to vectorise them (with
     a run-time trip count or a dozen separate scratch arrays it silently did not).
+    They compute in the inputs' precision (``pw``: the constants in it); the per-pixel
+    constants are derived in float64 (``p``), once per pixel, and stored in it.
     """
     # The per-pixel-month parameters travel in month_p; these are the per-pixel ones
     # (order of _parameter_vector).
     alpha, fpar_min, fpar_max, par_fraction = p[0], p[1], p[2], p[3]
     te1_a, te1_b, te1_c = p[4], p[5], p[6]
-    te2_scale, te2_low, te2_high, te2_offset = p[8], p[9], p[10], p[11]
-    hi_divisor, hi_exponent, c3, c2, c1, c0 = p[15], p[16], p[17], p[18], p[19], p[20]
+    te2_low, te2_high, te2_offset = p[9], p[10], p[11]
+    c3, c2, c1, c0 = p[17], p[18], p[19], p[20]
+    zero, one = pw[_P_ZERO], pw[_P_ONE]
+    hi_exponent, log_divisor = pw[16], pw[_P_LOG_DIVISOR]
     n_months = ndvi.shape[0]
-    log_divisor = np.log(hi_divisor)
     log10 = np.log(10.0)
     width = fpar_max - fpar_min
-    te2_half = 0.5 * te2_scale / (1 + np.exp(-te2_low * te2_offset)) / (
-        1 + np.exp(-te2_high * te2_offset))
     # Unsigned column indices: numba wraps negative signed indices, and that select made
     # the loads non-affine for LLVM (no vectorisation).
     u0 = np.uint64(j0)
-    scan = np.empty((4, BLOCK))     # valid (1/0), best NDVI, Topt, heat index I
-    log_t = np.empty((n_months, BLOCK))   # ln T (0 where T <= 0)
-    cst = np.zeros((_N_CONST, BLOCK))
-    acc = np.zeros((4, BLOCK))      # Σ NPP, Σ Rh, this month's NPP, Rh
+    dt = ndvi.dtype
+    scan = np.empty((4, BLOCK), dt)       # valid (1/0), best NDVI, Topt, heat index I
+    log_t = np.empty((n_months, BLOCK), dt)   # ln T (0 where T <= 0)
+    cst = np.zeros((_N_CONST, BLOCK), dt)
+    acc = np.zeros((4, BLOCK), dt)        # Σ NPP, Σ Rh, this month's NPP, Rh
     for i in range(BLOCK):
-        scan[0, i] = 1.0
+        scan[0, i] = one
         scan[1, i] = -np.inf
-        scan[2, i] = 0.0
-        scan[3, i] = 0.0
+        scan[2, i] = zero
+        scan[3, i] = zero
     # Validity, Topt (first month of maximum NDVI) and the Thornthwaite heat index
     # I = Σ (T/5)^1.514 over T > 0, month-major so the inner loops vectorise.
     for m in range(n_months):
         for i in range(BLOCK):
             j = u0 + np.uint64(i)
-            v = float(ndvi[m, j])
-            t = float(temp[m, j])
-            ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(float(prec[m, j]))
-                  and np.isfinite(float(sol[m, j])))
-            scan[0, i] = scan[0, i] if ok else 0.0
+            v = ndvi[m, j]
+            t = temp[m, j]
+            ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(prec[m, j])
+                  and np.isfinite(sol[m, j]))
+            scan[0, i] = scan[0, i] if ok else zero
             higher = v > scan[1, i]
             scan[2, i] = t if higher else scan[2, i]
             scan[1, i] = v if higher else scan[1, i]
-            tp = t > 0
-            lt = flog(t if tp else 1.0)
+            tp = t > zero
+            lt = fast_log(t if tp else one)
             log_t[m, i] = lt            # reused by Ep0 in the month loop
-            term = fexp(hi_exponent * (lt - log_divisor))
-            scan[3, i] += term if tp else 0.0
+            term = fast_exp(hi_exponent * (lt - log_divisor))
+            scan[3, i] += term if tp else zero
     for i in range(nb):
         c = casa[k0 + i]
         st = 1 if (scan[0, i] > 0 and c >= 0) else -1
         if st == 1 and not vegetated[c]:
             st = 0
-        t_o = scan[2, i] if st == 1 else 0.0
-        h = scan[3, i] if st == 1 else 0.0
+        t_o = float(scan[2, i]) if st == 1 else 0.0
+        h = float(scan[3, i]) if st == 1 else 0.0
         if st != 1:
             c = 0
-        lo_c = lo[c] if st == 1 else 0.0
-        hi_c = hi[c] if st == 1 else 0.5
-        sr_lo = (1 + lo_c) / (1 - lo_c)
-        sr_hi = (1 + hi_c) / (1 - hi_c)
+        # The bounds as the month loop sees them (rounded to the working precision), so
+        # that x - lo and hi - lo below agree.
+        cst[_LO, i] = lo[c] if st == 1 else 0.0
+        cst[_HI, i] = hi[c] if st == 1 else 0.5
+        lo_c = float(cst[_LO, i])
+        hi_c = float(cst[_HI, i])
         a = ((c3 * h + c2) * h + c1) * h + c0
         cst[_STATE, i] = st
-        cst[_LO, i] = lo_c
-        cst[_HI, i] = hi_c
-        cst[_SR_LO, i] = sr_lo
+        # FPAR_NDVI and FPAR_SR slopes; (SR - SR_lo) / (SR_hi - SR_lo) =
+        # (x - lo)(1 - hi) / ((1 - x)(hi - lo)).
         cst[_F_NDVI, i] = alpha * width / (hi_c - lo_c) if hi_c > lo_c else 0.0
-        cst[_F_SR, i] = (1 - alpha) * width / (sr_hi - sr_lo) if sr_hi > sr_lo else 0.0
+        cst[_F_SR, i] = (1 - alpha) * width * (1 - hi_c) / (hi_c - lo_c) if hi_c > lo_c else 0.0
         cst[_TE1, i] = max(te1_a + te1_b * t_o - te1_c * t_o * t_o, 0.0)
         cst[_E2_LOW, i] = np.exp(te2_low * (t_o - te2_offset))
         cst[_E2_HIGH, i] = np.exp(-te2_high * (t_o + te2_offset))
@@ -172,16 +182,16 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
         cst[_A_SHIFT, i] = a * (log10 - np.log(h)) if h > 0 else 0.0
         cst[_HEAT_OK, i] = 1.0 if h > 0 else 0.0
     # The month loop: FPAR, Tε1, Tε2, Wε, NPP and Rh (see _month).
+    f_lo, e2_half = pw[1], pw[_P_TE2_HALF]
     for m in range(n_months):
         for i in range(BLOCK):
             j = u0 + np.uint64(i)
-            pr = max(float(prec[m, j]), 0.0) if cst[_STATE, i] == 1 else 0.0
-            g, r = _month(float(ndvi[m, j]), float(temp[m, j]), log_t[m, i], pr,
-                          float(sol[m, j]),
-                          cst[_LO, i], cst[_HI, i], cst[_SR_LO, i], fpar_min,
+            pr = max(prec[m, j], zero) if cst[_STATE, i] == one else zero
+            g, r = _month(ndvi[m, j], temp[m, j], log_t[m, i], pr, sol[m, j],
+                          cst[_LO, i], cst[_HI, i], f_lo,
                           cst[_F_NDVI, i], cst[_F_SR, i], cst[_TE1, i], cst[_E2_LOW, i],
-                          cst[_E2_HIGH, i], te2_half, cst[_TOPT, i], cst[_SCALE, i],
-                          cst[_A, i], cst[_A_SHIFT, i], cst[_HEAT_OK, i] > 0, month_p)
+                          cst[_E2_HIGH, i], e2_half, cst[_TOPT, i], cst[_SCALE, i],
+                          cst[_A, i], cst[_A_SHIFT, i], cst[_HEAT_OK, i] > zero, month_p)
             acc[0, i] += g
             acc[1, i] += r
             acc[2, i] = g
@@ -208,10 +218,10 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
 
 # nogil: the grid engine runs one kernel per chunk in each of its threads.
 @numba.njit(parallel=True, nogil=True, cache=True)
-def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
+def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p, pw,
                  npp, rh, nep, npp_m, rh_m, monthly):  # pragma: no cover - compiled
-    month_p = (p[7], p[9], p[10], p[8], p[12], p[13], p[14], p[21], p[22], p[23], p[24],
-               p[26], p[25] * p[27] * p[28])
+    month_p = (pw[7], pw[9], pw[10], pw[8], pw[12], pw[13], pw[14], pw[21], pw[22], pw[23],
+               pw[24], pw[26], pw[_P_RH_FACTOR], pw[_P_ZERO], pw[_P_ONE], pw[_P_TINY])
     n_months, n = ndvi.shape
     n_blocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
@@ -219,7 +229,7 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
         nb = min(BLOCK, n - j0)
         if nb == BLOCK:
             _block(ndvi, temp, prec, sol, j0, casa, j0, nb, eps_max, lo, hi, vegetated, p,
-                   month_p, npp, rh, nep, npp_m, rh_m, monthly)
+                   pw, month_p, npp, rh, nep, npp_m, rh_m, monthly)
         else:
             # The last, partial block: its inputs padded to a whole block (NaN, unused).
             tail = [np.full((n_months, BLOCK), np.nan, dtype=a.dtype)
@@ -229,7 +239,7 @@ def _casa_kernel(ndvi, temp, prec, sol, casa, eps_max, lo, hi, vegetated, p,
             tail[2][:, :nb] = prec[:, j0:]
             tail[3][:, :nb] = sol[:, j0:]
             _block(tail[0], tail[1], tail[2], tail[3], 0, casa, j0, nb, eps_max, lo, hi,
-                   vegetated, p, month_p, npp, rh, nep, npp_m, rh_m, monthly)
+                   vegetated, p, pw, month_p, npp, rh, nep, npp_m, rh_m, monthly)
 
 
 def _parameter_vector(alpha, fpar_min, fpar_max, par_fraction, rn_coefficient, rh_coefficient):
@@ -242,6 +252,15 @@ def _parameter_vector(alpha, fpar_min, fpar_max, par_fraction, rn_coefficient, r
         _w.RN_INTERCEPT, rn_coefficient, _w.WE_FLOOR,
         rh_coefficient, _rh.RH_SCALE, _rh.RH_PRECIPITATION_COEFFICIENT, _rh.DAYS_PER_MONTH,
         _rh.CARBON_FRACTION], dtype=np.float64)
+
+
+def _working_vector(p: np.ndarray, dtype) -> np.ndarray:
+    """The parameters in the kernel's working precision, with the derived constants its
+    month loops need (in the order of the ``_P_*`` indices), each derived in float64."""
+    te2_half = 0.5 * p[8] / (1 + math.exp(-p[9] * p[11])) / (1 + math.exp(-p[10] * p[11]))
+    derived = [math.log(p[15]), te2_half, p[25] * p[27] * p[28], 0.0, 1.0,
+               float(np.finfo(dtype).tiny)]
+    return np.concatenate([p, derived]).astype(dtype)
 
 
 def _monthly_inputs(ndvi, temperature, precipitation, radiation, vegetation):
@@ -326,7 +345,7 @@ def annual_carbon(ndvi, temperature, precipitation, radiation, vegetation, *, cl
     # taken by another process on a shared machine does not hold up the whole call.
     with numba.parallel_chunksize(CHUNK_BLOCKS):
         _casa_kernel(*flat, casa, types["eps_max"], lo, hi, types["vegetated"], params,
-                     npp, rh, nep, npp_m, rh_m, monthly)
+                     _working_vector(params, dtype), npp, rh, nep, npp_m, rh_m, monthly)
     out = {"npp": npp.reshape(spatial), "rh": rh.reshape(spatial), "nep": nep.reshape(spatial),
            "bounds": bounds_map}
     if monthly:

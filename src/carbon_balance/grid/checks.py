@@ -18,7 +18,11 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-from ..errors import CarbonBalanceError, Problem
+# At module level, not in the functions: the checks run in a background thread
+# (raster_problems_in_background) while the main thread imports the kernels, and two
+# threads importing the circular casa package at once can see it half initialised.
+from ..casa.tables import load_class_table
+from ..errors import CarbonBalanceError, Problem, ProblemsError
 from .readers import INPUTS, MONTHLY_INPUTS, gdal_name, netcdf_variable
 from .units import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
 
@@ -146,8 +150,6 @@ def _covers(src, grid) -> bool:
 
 
 def _class_lookup(study) -> tuple[np.ndarray, np.ndarray] | Problem:
-    from ..casa.tables import load_class_table
-
     classes = study.inputs.vegetation.classes
     if classes not in ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd"):
         classes = str(study.resolve(classes))
@@ -165,8 +167,6 @@ def _class_lookup(study) -> tuple[np.ndarray, np.ndarray] | Problem:
 
 def class_lookup(study) -> tuple[tuple, tuple]:
     """(sorted raw codes, their casa codes with NaN = nodata) of the study's class table."""
-    from ..errors import ProblemsError
-
     lut = _class_lookup(study)
     if isinstance(lut, Problem):
         raise ProblemsError([lut])

@@ -68,19 +68,22 @@ def _halve(sums, counts):
 
 
 @numba.njit(nogil=True, cache=True)
-def _valid_sums(values):
-    """(values with NaN as 0, 1 where valid) of (bands, y, x), as float64 and int64."""
+def _halve_values(values):
+    """2 x 2 block sums (float64) and counts of the valid (not NaN) cells of ``values``
+    (bands, y, x): :func:`_halve` of the values with NaN as 0 and the 0/1 valid mask, in
+    the same order of additions, without making those full-size arrays first."""
     nb, h, w = values.shape
-    sums = np.zeros((nb, h, w), np.float64)
-    counts = np.zeros((nb, h, w), np.int64)
+    oh, ow = (h + 1) // 2, (w + 1) // 2
+    s2 = np.zeros((nb, oh, ow), np.float64)
+    c2 = np.zeros((nb, oh, ow), np.int64)
     for b in range(nb):
         for r in range(h):
             for c in range(w):
                 v = values[b, r, c]
                 if not np.isnan(v):
-                    sums[b, r, c] = v
-                    counts[b, r, c] = 1
-    return sums, counts
+                    s2[b, r // 2, c // 2] += v
+                    c2[b, r // 2, c // 2] += 1
+    return s2, c2
 
 
 def block_means(values: np.ndarray, factors: list[int]) -> list[np.ndarray]:
@@ -95,11 +98,11 @@ def block_means(values: np.ndarray, factors: list[int]) -> list[np.ndarray]:
         return []
     lead = values.shape[:-2]
     cube = np.ascontiguousarray(values).reshape((-1,) + values.shape[-2:])
-    sums, counts = _valid_sums(cube)
-    out, done = [], 1
+    if any(f & (f - 1) or f < 2 for f in factors) or sorted(set(factors)) != list(factors):
+        raise ValueError(f"overview factors must be increasing powers of 2, got {factors}")
+    sums, counts = _halve_values(cube)
+    out, done = [], 2
     for f in factors:
-        if f & (f - 1) or f <= done:
-            raise ValueError(f"overview factors must be increasing powers of 2, got {factors}")
         while done < f:
             sums, counts = _halve(sums, counts)
             done *= 2

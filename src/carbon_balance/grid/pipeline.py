@@ -141,19 +141,16 @@ def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
     return codes, (read_raw(veg_spec, rows, cols) if (codes == -1).any() else None)
 
 
-def _scratch_file(scratch: Path, rows: slice, cols: slice) -> Path:
-    return scratch / f"ndvi-{rows.start}-{cols.start}.npy"
-
-
 def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None):
     """Histogram one chunk. NDVI stored as small integers is counted as such and, with a
-    ``scratch`` folder, kept there for the NPP pass, which then need not decode it again."""
+    ``scratch`` (:func:`ndvi_scratch`), kept for the NPP pass, which then need not decode
+    it again."""
     codes, raw = _codes(veg_spec, rows, cols)
     if not ndvi_spec.small_integers:
         return pct.scan_block(read_window(ndvi_spec, rows, cols), codes, raw)
     integers = read_integers(ndvi_spec, rows, cols)
     if scratch is not None:
-        np.save(_scratch_file(scratch, rows, cols), integers)
+        scratch.put(rows, cols, integers)
     return pct.scan_integer_block(integers, codes, partial(values_from_integers, ndvi_spec), raw)
 
 
@@ -175,7 +172,7 @@ def _merge_gathered(*parts):
     return pct.merge_gathered(list(parts))
 
 
-def ndvi_scan(specs: dict, wins, *, run, scratch: Path | None = None) -> pct.Scan:
+def ndvi_scan(specs: dict, wins, *, run, scratch=None) -> pct.Scan:
     """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`); with ``scratch``,
     NDVI stored as small integers is also kept there, chunk by chunk (:func:`ndvi_scratch`)."""
     task = dask.delayed(_scan_task, pure=False)
@@ -183,30 +180,74 @@ def ndvi_scan(specs: dict, wins, *, run, scratch: Path | None = None) -> pct.Sca
         task(specs["ndvi"], specs["vegetation"], r, c, scratch) for r, c in wins]))
 
 
-#: Keep the NDVI scratch only while it takes less than this share of the free disk space.
+#: Keep the NDVI scratch in memory up to this size [bytes] (threaded scheduler only).
+SCRATCH_MEMORY = 512 * 2**20
+#: Keep it on disk only while it takes less than this share of the free disk space.
 SCRATCH_DISK_SHARE = 0.5
 
 
-def ndvi_scratch(spec, folder: Path) -> Path | None:
-    """A scratch folder under ``folder`` for the stored NDVI integers between the two
-    passes, or None when NDVI is not stored as small integers on the study grid or the
-    disk is short (the NPP pass then decodes NDVI a second time: same numbers, slower).
+class MemoryScratch:
+    """Chunks of stored NDVI integers kept in memory between the two passes."""
 
-    Decoding the compressed NDVI is most of the histogram pass's cost; the scratch copy
-    (2 bytes x 12 months per cell, uncompressed, usually still in the page cache when the
-    NPP pass reads it) saves doing it twice, without holding it in memory.
+    def __init__(self):
+        self._chunks: dict[tuple[int, int], np.ndarray] = {}
+
+    def put(self, rows: slice, cols: slice, integers: np.ndarray) -> None:
+        self._chunks[(rows.start, cols.start)] = integers
+
+    def take(self, rows: slice, cols: slice) -> np.ndarray:
+        return self._chunks.pop((rows.start, cols.start))
+
+    def close(self) -> None:
+        self._chunks.clear()
+
+
+class DiskScratch:
+    """The same, as one uncompressed .npy file per chunk in ``folder`` (picklable, so it
+    also serves dask.distributed workers sharing the output folder)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _file(self, rows: slice, cols: slice) -> Path:
+        return self.folder / f"ndvi-{rows.start}-{cols.start}.npy"
+
+    def put(self, rows: slice, cols: slice, integers: np.ndarray) -> None:
+        np.save(self._file(rows, cols), integers)
+
+    def take(self, rows: slice, cols: slice) -> np.ndarray:
+        path = self._file(rows, cols)
+        integers = np.load(path)
+        path.unlink()
+        return integers
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def ndvi_scratch(spec, folder: Path, *, in_memory: bool = True):
+    """Where the stored NDVI integers wait between the two passes: a :class:`MemoryScratch`
+    when ``in_memory`` and they take at most :data:`SCRATCH_MEMORY`, else a
+    :class:`DiskScratch` under ``folder``; None when NDVI is not stored as small integers
+    on the study grid, or the disk is short (the NPP pass then decodes NDVI a second
+    time: same numbers, slower).
+
+    Decoding the compressed NDVI is most of the histogram pass's cost; keeping the stored
+    integers (2 bytes x 12 months per cell) saves doing it twice. In memory they also
+    save writing them to disk (measured at 4096 x 4096: see docs/grid.md).
     """
     if not spec.small_integers:
         return None
     need = 12 * spec.grid.height * spec.grid.width * np.dtype(spec.raw_dtype).itemsize
+    if in_memory and need <= SCRATCH_MEMORY:
+        return MemoryScratch()
     free = shutil.disk_usage(folder).free
     if need > SCRATCH_DISK_SHARE * free:
         log.info("NDVI scratch of %.2f GiB skipped (%.2f GiB free): NDVI is decoded twice",
                  need / 2**30, free / 2**30)
         return None
-    scratch = folder / f".ndvi-scratch-{spec.year}"
-    scratch.mkdir(parents=True, exist_ok=True)
-    return scratch
+    return DiskScratch(folder / f".ndvi-scratch-{spec.year}")
 
 
 def _bounds(study, scan: pct.Scan, specs, wins, run) -> tuple[dict, dict]:
@@ -261,16 +302,12 @@ CHECKED = ("temperature", "precipitation", "radiation")
 
 
 def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
-    """Read one chunk of every input (NDVI from the ``scratch`` folder when there), run
+    """Read one chunk of every input (NDVI from the ``scratch`` when there is one), run
     CASA on it, store it; return the exact value ranges of the climate inputs in the
     chunk (for the run-time checks)."""
     from .compute import carbon_arrays, single_threaded_kernel
 
-    ndvi_integers = None
-    if scratch is not None:
-        kept = _scratch_file(scratch, rows, cols)
-        ndvi_integers = np.load(kept)
-        kept.unlink()
+    ndvi_integers = scratch.take(rows, cols) if scratch is not None else None
     data = {name: read_window(spec, rows, cols,
                               integers=ndvi_integers if name == "ndvi" else None)
             for name, spec in specs.items()}
@@ -318,7 +355,7 @@ def _tags(study, year: int, quantity: str, bounds_mode: str, generated: bool) ->
 
 
 def _write_year(study, year, grid, specs, bounds, folder: Path, *, monthly, wins, run,
-                lock, scratch: Path | None = None) -> dict[str, Path]:
+                lock, scratch=None) -> dict[str, Path]:
     c = study.casa
     folder.mkdir(parents=True, exist_ok=True)
     layout, files = _layout(folder, monthly)
@@ -461,14 +498,14 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     for year in study.study.years:
         runner.year = year
         specs = year_specs(study, year, grid, lut, log_alignment=True)
-        scratch = ndvi_scratch(specs["ndvi"], folder)
+        scratch = ndvi_scratch(specs["ndvi"], folder, in_memory=client is None)
         try:
             out[year] = _grids_of_year(study, year, grid, specs, folder, rows, names,
                                        monthly=monthly, wins=wins, runner=runner, lock=lock,
                                        scratch=scratch)
         finally:
             if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
+                scratch.close()
     tables = folder / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
@@ -505,7 +542,7 @@ def warm_up_kernels() -> None:
     pct.scan_block(ones, np.zeros((2, 2), np.float32))
     annual_carbon(ones * 0.5, ones * 15, ones * 50, ones * 300, np.full((2, 2), 6),
                   bounds={6: (0.1, 0.8)})
-    block_means(ones[:3], [2])
+    block_means(ones[:3], [2, 4])
     value_range(ones)
     decode_integers(np.zeros(2, np.int16), -3000, 1e-4, 0.0)
 

@@ -28,6 +28,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from ..hashing import INPUT_NAMES
+from .fused import decode_integers
 from .template import StudyGrid
 from .units import MODEL_UNITS, to_model_units
 
@@ -230,8 +231,6 @@ def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
 def values_from_integers(spec: InputSpec, raw: np.ndarray) -> np.ndarray:
     """float32 values of stored integers: nodata -> NaN, then ``raw * scale + offset``,
     in the same float32 steps as :func:`read_raw` (so bit for bit the same values)."""
-    from .fused import decode_integers
-
     return decode_integers(raw, spec.nodata, spec.scale, spec.offset)
 
 

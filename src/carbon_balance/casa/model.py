@@ -80,8 +80,8 @@ def _month(v, t, log_t, pr, s, lo, hi, f_lo, f_ndvi, f_sr, te1, e2_low, e2_high,
     e1 = zero if t <= cold_limit else te1
     e2 = te2_scale / ((one + e2_low * fast_exp(-te2_low * t))
                       * (one + e2_high * fast_exp(te2_high * t)))
-    e2 = e2_half if (t - topt > te2_above or topt - t > te2_below) else e2
-    tp = t > zero and heat_ok
+    e2 = e2_half if ((t - topt > te2_above) | (topt - t > te2_below)) else e2
+    tp = (t > zero) & heat_ok
     ep0 = pet_scale * fast_exp(a_coef * log_t + a_shift) if tp else zero
     rn = rn_intercept * np.sqrt(ep0 * pr) + rn_coefficient * ep0
     # Zhou-Zhang EET/Ep0 ratio with EET = P Rn (P² + Rn² + P Rn) / ((P + Rn)(P² + Rn²)):
@@ -141,8 +141,11 @@ def _block(ndvi, temp, prec, sol, j0, casa, k0, nb, eps_max, lo, hi, vegetated, 
             j = u0 + np.uint64(i)
             v = ndvi[m, j]
             t = temp[m, j]
-            ok = (np.isfinite(v) and np.isfinite(t) and np.isfinite(prec[m, j])
-                  and np.isfinite(sol[m, j]))
+            # & and |, not `and`/`or`: short-circuits are branches, and this loop then
+            # did not vectorise in float32 (the kernel took 173 instead of 135 ms per
+            # 10^6 pixels on one thread)
+            ok = (np.isfinite(v) & np.isfinite(t) & np.isfinite(prec[m, j])
+                  & np.isfinite(sol[m, j]))
             scan[0, i] = scan[0, i] if ok else zero
             higher = v > scan[1, i]
             scan[2, i] = t if higher else scan[2, i]

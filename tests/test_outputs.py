@@ -111,3 +111,19 @@ def test_file_sha256_empty(tmp_path):
     p = tmp_path / "empty"
     p.write_bytes(b"")
     assert file_sha256(p) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_background_hashes_equal_sha256_of_each_file(tmp_path):
+    import hashlib
+
+    from carbon_balance.hashing import BackgroundHashes
+
+    files = []
+    for i, size in enumerate([0, 10, 3 << 20, 1 << 20, 5000]):
+        path = tmp_path / f"f{i}.bin"
+        path.write_bytes(bytes((i * 7 + k) % 251 for k in range(size)))
+        files.append(path)
+    missing = tmp_path / "missing.tif"
+    got = BackgroundHashes(lambda: files + [missing], threads=3).result()
+    want = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert got == want        # every file once, the missing one left to write_manifest

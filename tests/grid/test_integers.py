@@ -74,20 +74,14 @@ def test_scratch_changes_nothing_and_leaves_nothing(study_2005, tmp_path, monkey
         return scratch
 
     monkeypatch.setattr(pipeline, "ndvi_scratch", spy)
-    results = {"in memory": write_grids(study, tmp_path / "mem", progress=False, chunks=(16, 16))}
-    monkeypatch.setattr(pipeline, "SCRATCH_MEMORY", 0)          # "too big for memory"
-    results["on disk"] = write_grids(study, tmp_path / "disk", progress=False, chunks=(16, 16))
-    monkeypatch.setattr(pipeline, "SCRATCH_DISK_SHARE", 0.0)    # "and the disk is full"
-    results["decoded twice"] = write_grids(study, tmp_path / "twice", progress=False,
-                                           chunks=(16, 16))
-    assert kinds == ["MemoryScratch", "DiskScratch", "NoneType"]
+    kept = write_grids(study, tmp_path / "kept", progress=False, chunks=(16, 16))
+    monkeypatch.setattr(pipeline, "SCRATCH_DISK_SHARE", 0.0)   # "the disk is full"
+    decoded_twice = write_grids(study, tmp_path / "twice", progress=False, chunks=(16, 16))
+    assert kinds == ["DiskScratch", "NoneType"]
     assert not list(tmp_path.rglob(".ndvi-scratch*"))
     for q in ("npp", "rh", "nep"):
-        with rasterio.open(results["decoded twice"][2005][q]) as plain:
-            expected = plain.read()
-        for how in ("in memory", "on disk"):
-            with rasterio.open(results[how][2005][q]) as got:
-                np.testing.assert_array_equal(got.read(), expected, err_msg=how)
+        with rasterio.open(kept[2005][q]) as a, rasterio.open(decoded_twice[2005][q]) as b:
+            np.testing.assert_array_equal(a.read(), b.read())
 
 
 def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
@@ -95,7 +89,6 @@ def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
     study = load_study(path)
     used = []
     real = pipeline.ndvi_scratch
-    monkeypatch.setattr(pipeline, "SCRATCH_MEMORY", 0)
     monkeypatch.setattr(pipeline, "ndvi_scratch",
                         lambda *a, **k: used.append(real(*a, **k)) or used[-1])
     write_grids(study, tmp_path / "out", progress=False)
@@ -103,15 +96,18 @@ def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
     assert used and isinstance(used[0], pipeline.DiskScratch) and not used[0].folder.exists()
 
 
-def test_memory_scratch_hands_each_chunk_back_once():
-    scratch = pipeline.MemoryScratch()
+def test_disk_scratch_hands_each_chunk_back_once(tmp_path):
+    scratch = pipeline.DiskScratch(tmp_path / "scratch")
     a, b = np.zeros((12, 2, 2), np.int16), np.ones((12, 2, 3), np.int16)
     scratch.put(slice(0, 2), slice(0, 2), a)
     scratch.put(slice(0, 2), slice(2, 5), b)
-    assert scratch.take(slice(0, 2), slice(2, 5)) is b
-    assert scratch.take(slice(0, 2), slice(0, 2)) is a
-    with pytest.raises(KeyError):
+    np.testing.assert_array_equal(scratch.take(slice(0, 2), slice(2, 5)), b)
+    np.testing.assert_array_equal(scratch.take(slice(0, 2), slice(0, 2)), a)
+    assert not list((tmp_path / "scratch").iterdir())
+    with pytest.raises(FileNotFoundError):
         scratch.take(slice(0, 2), slice(0, 2))
+    scratch.close()
+    assert not (tmp_path / "scratch").exists()
 
 
 def test_fused_helpers_equal_the_numpy_steps():

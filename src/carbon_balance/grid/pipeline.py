@@ -180,31 +180,14 @@ def ndvi_scan(specs: dict, wins, *, run, scratch=None) -> pct.Scan:
         task(specs["ndvi"], specs["vegetation"], r, c, scratch) for r, c in wins]))
 
 
-#: Keep the NDVI scratch in memory up to this size [bytes] (threaded scheduler only).
-SCRATCH_MEMORY = 512 * 2**20
-#: Keep it on disk only while it takes less than this share of the free disk space.
+#: Keep the NDVI scratch only while it takes less than this share of the free disk space.
 SCRATCH_DISK_SHARE = 0.5
 
 
-class MemoryScratch:
-    """Chunks of stored NDVI integers kept in memory between the two passes."""
-
-    def __init__(self):
-        self._chunks: dict[tuple[int, int], np.ndarray] = {}
-
-    def put(self, rows: slice, cols: slice, integers: np.ndarray) -> None:
-        self._chunks[(rows.start, cols.start)] = integers
-
-    def take(self, rows: slice, cols: slice) -> np.ndarray:
-        return self._chunks.pop((rows.start, cols.start))
-
-    def close(self) -> None:
-        self._chunks.clear()
-
-
 class DiskScratch:
-    """The same, as one uncompressed .npy file per chunk in ``folder`` (picklable, so it
-    also serves dask.distributed workers sharing the output folder)."""
+    """Chunks of stored NDVI integers kept between the two passes, as one uncompressed
+    .npy file per chunk in ``folder`` (picklable, so it also serves dask.distributed
+    workers sharing the output folder). Each chunk is deleted as it is taken back."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -226,22 +209,20 @@ class DiskScratch:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def ndvi_scratch(spec, folder: Path, *, in_memory: bool = True):
-    """Where the stored NDVI integers wait between the two passes: a :class:`MemoryScratch`
-    when ``in_memory`` and they take at most :data:`SCRATCH_MEMORY`, else a
-    :class:`DiskScratch` under ``folder``; None when NDVI is not stored as small integers
-    on the study grid, or the disk is short (the NPP pass then decodes NDVI a second
-    time: same numbers, slower).
+def ndvi_scratch(spec, folder: Path) -> DiskScratch | None:
+    """Where the stored NDVI integers wait between the two passes: a :class:`DiskScratch`
+    under ``folder``, or None when NDVI is not stored as small integers on the study grid
+    or the disk is short (the NPP pass then decodes NDVI a second time: same numbers,
+    slower).
 
-    Decoding the compressed NDVI is most of the histogram pass's cost; keeping the stored
-    integers (2 bytes x 12 months per cell) saves doing it twice. In memory they also
-    save writing them to disk (measured at 4096 x 4096: see docs/grid.md).
+    Decoding the compressed NDVI is most of the histogram pass's cost; the scratch copy
+    (2 bytes x 12 months per cell, uncompressed, usually still in the page cache when the
+    NPP pass reads it) saves doing it twice, without holding it in memory. (Holding it
+    in memory instead measured no faster at 4096 x 4096: docs/grid.md, section 5.)
     """
     if not spec.small_integers:
         return None
     need = 12 * spec.grid.height * spec.grid.width * np.dtype(spec.raw_dtype).itemsize
-    if in_memory and need <= SCRATCH_MEMORY:
-        return MemoryScratch()
     free = shutil.disk_usage(folder).free
     if need > SCRATCH_DISK_SHARE * free:
         log.info("NDVI scratch of %.2f GiB skipped (%.2f GiB free): NDVI is decoded twice",
@@ -498,7 +479,7 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     for year in study.study.years:
         runner.year = year
         specs = year_specs(study, year, grid, lut, log_alignment=True)
-        scratch = ndvi_scratch(specs["ndvi"], folder, in_memory=client is None)
+        scratch = ndvi_scratch(specs["ndvi"], folder)
         try:
             out[year] = _grids_of_year(study, year, grid, specs, folder, rows, names,
                                        monthly=monthly, wins=wins, runner=runner, lock=lock,

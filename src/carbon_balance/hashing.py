@@ -1,17 +1,25 @@
 """sha256 of a study's input files, computed in background threads for the manifest.
 
 Hashing 1.5 GiB of inputs takes about 1.1 s of one core (1.5 GiB/s with the CPU's SHA
-instructions). ``carbon-balance nep`` starts it before importing the numerical libraries
-(:meth:`BackgroundHashes.of_study`), in threads of the lowest priority, so that it uses
-the CPU time the run leaves idle (the GIL-bound start-up, the ends of the passes) rather
-than slowing the passes; what is left at the end is shared by all cores. hashlib releases
-the GIL on large buffers. The digests are those of
+instructions); a national study's tens of GiB take a minute. So:
+
+- ``carbon-balance nep`` starts it before importing the numerical libraries
+  (:meth:`BackgroundHashes.of_study`), in threads of the lowest priority, so that it uses
+  the CPU time the run leaves idle (the GIL-bound start-up, the ends of the passes)
+  rather than slowing the passes; what is left at the end is shared by all cores;
+- the digest of each file is kept between runs (:func:`cached_sha256`, in the user's
+  cache folder, as numba keeps its compiled kernels), and a file whose size, times, inode
+  and device are unchanged is not read again; ``CARBON_BALANCE_HASH_CACHE=0`` turns
+  this off.
+
+hashlib releases the GIL on large buffers. The digests are those of
 :func:`carbon_balance.outputs.file_sha256`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -55,6 +63,62 @@ def lower_priority(niceness: int = HASH_NICENESS) -> bool:
     return True
 
 
+#: Environment variable: "0" hashes every input on every run (no cache of digests).
+HASH_CACHE_ENV = "CARBON_BALANCE_HASH_CACHE"
+
+
+def hash_cache_dir() -> Path:
+    """Where the digests of earlier runs are kept: ``$XDG_CACHE_HOME/carbon-balance/sha256``
+    (``~/.cache`` when unset), one small JSON file per input path."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "carbon-balance" / "sha256"
+
+
+def _identity(st: os.stat_result) -> list[int]:
+    # ctime changes on every write and every metadata change, and cannot be set back
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _entry(path: str) -> Path:
+    return hash_cache_dir() / (hashlib.sha256(path.encode()).hexdigest()[:32] + ".json")
+
+
+def cached_sha256(path: str) -> str | None:
+    """The sha256 an earlier run recorded for ``path`` (a resolved path), if the file has
+    not changed since: same size, modification and change times, inode and device (the
+    test git and DVC use). None otherwise, or with ``CARBON_BALANCE_HASH_CACHE=0``."""
+    if os.environ.get(HASH_CACHE_ENV) == "0":
+        return None
+    try:
+        st = os.stat(path)
+        entry = json.loads(_entry(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if entry.get("path") == path and entry.get("identity") == _identity(st):
+        return entry.get("sha256")
+    return None
+
+
+def remember_sha256(path: str, digest: str, before: os.stat_result) -> None:
+    """Record ``digest`` for the next runs, unless the file changed while it was hashed
+    (``before``: its stat when hashing began) or the cache is off. Written to a temporary
+    file and renamed, so a reader never sees half an entry; failures are ignored (the
+    cache only saves time)."""
+    if os.environ.get(HASH_CACHE_ENV) == "0":
+        return
+    try:
+        if _identity(os.stat(path)) != _identity(before):
+            return
+        entry = _entry(path)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
+        tmp.write_text(json.dumps({"path": path, "identity": _identity(before),
+                                   "sha256": digest}), encoding="utf-8")
+        os.replace(tmp, entry)
+    except OSError:
+        pass
+
+
 def _size(path: str) -> int:
     try:
         return os.path.getsize(path)
@@ -67,7 +131,8 @@ class BackgroundHashes:
 
     One thread per core, each taking the largest file not yet taken, all at the lowest
     priority (:func:`lower_priority`): they use the CPU time the run leaves idle, and
-    whatever is left when the run ends is hashed on every core instead of one.
+    whatever is left when the run ends is hashed on every core instead of one. A file
+    unchanged since an earlier run is not read again (:func:`cached_sha256`).
     """
 
     def __init__(self, list_paths: Callable[[], Iterable[str | Path]],
@@ -104,8 +169,12 @@ class BackgroundHashes:
         buffer = bytearray(1 << 20)
         view = memoryview(buffer)
         while (path := self._next()) is not None:
+            if (known := cached_sha256(path)) is not None:
+                self._hashes[path] = known
+                continue
             h = hashlib.sha256()
             try:
+                before = os.stat(path)
                 with open(path, "rb", buffering=0) as fh:
                     while n := fh.readinto(buffer):
                         if self._stop.is_set():
@@ -114,6 +183,7 @@ class BackgroundHashes:
             except OSError:
                 continue        # write_manifest skips or hashes it itself
             self._hashes[path] = h.hexdigest()
+            remember_sha256(path, self._hashes[path], before)
 
     def result(self) -> dict[str, str]:
         """{resolved path: sha256 hex digest}, once every file is hashed."""

@@ -169,21 +169,18 @@ def fast_log(x):
     return np.log(x)
 
 
-# The implementations themselves (not wrappers calling them): LLVM inlines them into the
-# kernel's loops, which then vectorise.
-@overload(fast_exp)
-def _fast_exp(x):
-    if x == types.float32:
-        return fexp32.py_func
-    if x == types.float64:
-        return fexp.py_func
-    return None
+def _by_precision(for_float32, for_float64):
+    """A numba overload choosing the compiled function of the argument's precision. It
+    returns the implementations themselves (not wrappers calling them): LLVM inlines them
+    into the kernel's loops, which then vectorise."""
+    def choose(x):
+        if x == types.float32:
+            return for_float32.py_func
+        if x == types.float64:
+            return for_float64.py_func
+        return None
+    return choose
 
 
-@overload(fast_log)
-def _fast_log(x):
-    if x == types.float32:
-        return flog32.py_func
-    if x == types.float64:
-        return flog.py_func
-    return None
+overload(fast_exp)(_by_precision(fexp32, fexp))
+overload(fast_log)(_by_precision(flog32, flog))

@@ -53,8 +53,11 @@ def overview_factors(width: int, height: int, chunks: tuple[int, int] | None = N
 
 
 @numba.njit(nogil=True, cache=True)
-def _halve(sums, counts):
-    """2 x 2 block sums of ``sums`` and ``counts`` (bands, y, x); edge blocks partial."""
+def _halve(sums, counts=None):
+    """2 x 2 block sums (float64) and counts (int64) of (bands, y, x) arrays; edge blocks
+    partial. Without ``counts``, ``sums`` are the full-resolution values: NaN cells are
+    left out and every other cell counts 1 (no full-size sum and count arrays are made;
+    numba compiles the two cases apart)."""
     nb, h, w = sums.shape
     oh, ow = (h + 1) // 2, (w + 1) // 2
     s2 = np.zeros((nb, oh, ow), np.float64)
@@ -62,27 +65,14 @@ def _halve(sums, counts):
     for b in range(nb):
         for r in range(h):
             for c in range(w):
-                s2[b, r // 2, c // 2] += sums[b, r, c]
-                c2[b, r // 2, c // 2] += counts[b, r, c]
-    return s2, c2
-
-
-@numba.njit(nogil=True, cache=True)
-def _halve_values(values):
-    """2 x 2 block sums (float64) and counts of the valid (not NaN) cells of ``values``
-    (bands, y, x): :func:`_halve` of the values with NaN as 0 and the 0/1 valid mask, in
-    the same order of additions, without making those full-size arrays first."""
-    nb, h, w = values.shape
-    oh, ow = (h + 1) // 2, (w + 1) // 2
-    s2 = np.zeros((nb, oh, ow), np.float64)
-    c2 = np.zeros((nb, oh, ow), np.int64)
-    for b in range(nb):
-        for r in range(h):
-            for c in range(w):
-                v = values[b, r, c]
-                if not np.isnan(v):
+                v = sums[b, r, c]
+                if counts is None:
+                    if not np.isnan(v):
+                        s2[b, r // 2, c // 2] += v
+                        c2[b, r // 2, c // 2] += 1
+                else:
                     s2[b, r // 2, c // 2] += v
-                    c2[b, r // 2, c // 2] += 1
+                    c2[b, r // 2, c // 2] += counts[b, r, c]
     return s2, c2
 
 
@@ -100,7 +90,7 @@ def block_means(values: np.ndarray, factors: list[int]) -> list[np.ndarray]:
     cube = np.ascontiguousarray(values).reshape((-1,) + values.shape[-2:])
     if any(f & (f - 1) or f < 2 for f in factors) or sorted(set(factors)) != list(factors):
         raise ValueError(f"overview factors must be increasing powers of 2, got {factors}")
-    sums, counts = _halve_values(cube)
+    sums, counts = _halve(cube)
     out, done = [], 2
     for f in factors:
         while done < f:

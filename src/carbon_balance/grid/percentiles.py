@@ -32,6 +32,13 @@ N_BINS = 20001
 N_TYPES = 12
 
 
+def bins_of(values: np.ndarray) -> np.ndarray:
+    """The histogram bin of each value (float64 array of bin indices; NaN stays NaN), as
+    :func:`_bin` computes it for one value inside the scans."""
+    return np.clip(np.floor((np.asarray(values, np.float64) + 1.0) / BIN_WIDTH + 0.5),
+                   0, N_BINS - 1)
+
+
 @numba.njit(nogil=True, cache=True)
 def _bin(v):
     b = int(np.floor((v + 1.0) / 1e-4 + 0.5))
@@ -157,8 +164,7 @@ def scan_integer_block(raw: np.ndarray, codes: np.ndarray, value_of,
     if present.size == 0:
         return s
     # the bin of each distinct value, as _bin computes it for a float32 value
-    bins = np.clip(np.floor((values.astype(np.float64) + 1.0) / BIN_WIDTH + 0.5),
-                   0, N_BINS - 1).astype(np.int64)
+    bins = bins_of(values).astype(np.int64)
     for k in range(n_types):
         n = counts[k, present]
         has = n > 0
@@ -231,7 +237,7 @@ def gather_block(ndvi: np.ndarray, codes: np.ndarray, bins: set[tuple[int, int]]
     if not bins:
         return out
     with np.errstate(invalid="ignore"):
-        b = np.clip(np.floor((ndvi.astype(np.float64) + 1.0) / BIN_WIDTH + 0.5), 0, N_BINS - 1)
+        b = bins_of(ndvi)
     for k, bb in bins:
         mask = (codes == k)[None] & (b == bb) & ~np.isnan(ndvi)
         vals, cnt = np.unique(ndvi[mask].astype(np.float64), return_counts=True)

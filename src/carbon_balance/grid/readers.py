@@ -208,6 +208,14 @@ def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
             return vrt.read(bands, window=Window(c0, r0, w, h))
 
 
+def _stack_bands(spec: InputSpec, read) -> np.ndarray:
+    """The spec's bands stacked in order, ``read(file_index, bands)`` reading each file's:
+    all bands of one file in one read, or one band from each of several files."""
+    if len(spec.files) == 1:
+        return read(0, [b for _, b in spec.bands])
+    return np.concatenate([read(i, [b]) for i, b in spec.bands])
+
+
 def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
     """The stored integers (12, h, w), or (1, h, w) for vegetation, of a window of an
     input whose :attr:`InputSpec.small_integers` is true, nodata included, in the files'
@@ -218,14 +226,12 @@ def read_integers(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
     if not spec.small_integers:
         raise ValueError(f"{spec.name} is not stored as small integers on the study grid")
     window = _direct_window(spec, rows, cols)
-    if len(spec.files) == 1:
-        with rasterio.open(spec.files[0]) as src:
-            return src.read([b for _, b in spec.bands], window=window)
-    out = []
-    for i, b in spec.bands:
-        with rasterio.open(spec.files[i]) as src:
-            out.append(src.read([b], window=window))
-    return np.concatenate(out)
+
+    def stored(file_index: int, bands: list[int]) -> np.ndarray:
+        with rasterio.open(spec.files[file_index]) as src:
+            return src.read(bands, window=window)
+
+    return _stack_bands(spec, stored)
 
 
 def values_from_integers(spec: InputSpec, raw: np.ndarray) -> np.ndarray:
@@ -257,10 +263,7 @@ def read_raw(spec: InputSpec, rows: slice, cols: slice) -> np.ndarray:
     shape (12, h, w) for monthly inputs and (h, w) for vegetation (raw class codes)."""
     if spec.name == "vegetation":
         return _read_bands(spec, 0, [1], rows, cols)[0]
-    if len(spec.files) == 1:
-        data = _read_bands(spec, 0, [b for _, b in spec.bands], rows, cols)
-    else:
-        data = np.concatenate([_read_bands(spec, i, [b], rows, cols) for i, b in spec.bands])
+    data = _stack_bands(spec, lambda i, bands: _read_bands(spec, i, bands, rows, cols))
     if spec.scale != 1.0:
         data *= np.float32(spec.scale)
     if spec.offset != 0.0:

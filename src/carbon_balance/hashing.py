@@ -12,8 +12,8 @@ instructions); a national study's tens of GiB take a minute. So:
   and device are unchanged is not read again; ``CARBON_BALANCE_HASH_CACHE=0`` turns
   this off.
 
-hashlib releases the GIL on large buffers. The digests are those of
-:func:`carbon_balance.outputs.file_sha256`.
+hashlib releases the GIL on large buffers. :func:`file_sha256` is the one digest of a
+file: the manifest's, whether computed here in the background or when it is written.
 """
 
 from __future__ import annotations
@@ -119,6 +119,29 @@ def remember_sha256(path: str, digest: str, before: os.stat_result) -> None:
         pass
 
 
+def file_sha256(path: str | Path, *, stop: threading.Event | None = None,
+                buffer: bytearray | None = None) -> str | None:
+    """Hex sha256 of a file, read in 1 MiB pieces (into ``buffer`` when given): the
+    digest an earlier run recorded when the file is unchanged (:func:`cached_sha256`),
+    else computed and recorded. None when ``stop`` is set before it is done. Raises
+    OSError when the file cannot be read."""
+    key = str(Path(path).resolve())
+    if (known := cached_sha256(key)) is not None:
+        return known
+    buffer = buffer if buffer is not None else bytearray(1 << 20)
+    view = memoryview(buffer)
+    h = hashlib.sha256()
+    before = os.stat(key)
+    with open(key, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            if stop is not None and stop.is_set():
+                return None
+            h.update(view[:n])
+    digest = h.hexdigest()
+    remember_sha256(key, digest, before)
+    return digest
+
+
 def _size(path: str) -> int:
     try:
         return os.path.getsize(path)
@@ -167,23 +190,14 @@ class BackgroundHashes:
     def _run(self):
         lower_priority()
         buffer = bytearray(1 << 20)
-        view = memoryview(buffer)
         while (path := self._next()) is not None:
-            if (known := cached_sha256(path)) is not None:
-                self._hashes[path] = known
-                continue
-            h = hashlib.sha256()
             try:
-                before = os.stat(path)
-                with open(path, "rb", buffering=0) as fh:
-                    while n := fh.readinto(buffer):
-                        if self._stop.is_set():
-                            return
-                        h.update(view[:n])
+                digest = file_sha256(path, stop=self._stop, buffer=buffer)
             except OSError:
                 continue        # write_manifest skips or hashes it itself
-            self._hashes[path] = h.hexdigest()
-            remember_sha256(path, self._hashes[path], before)
+            if digest is None:  # cancelled
+                return
+            self._hashes[path] = digest
 
     def result(self) -> dict[str, str]:
         """{resolved path: sha256 hex digest}, once every file is hashed."""

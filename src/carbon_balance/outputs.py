@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import OutputExistsError
+from .hashing import file_sha256
 
 MANIFEST = "manifest.json"
 LOG = "run.log"
@@ -51,15 +51,6 @@ def remove_unfinished() -> None:
 
 
 atexit.register(remove_unfinished)
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in 1 MiB pieces."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_can_write(out: str | Path, overwrite: bool) -> Path:

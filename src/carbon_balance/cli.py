@@ -105,7 +105,7 @@ def nep(
     checking = raster_problems_in_background(loaded)
     from .grid.pipeline import run_nep
 
-    run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
+    run_nep(loaded, out, monthly=monthly, workers=workers, scheduler=scheduler,
             overwrite=overwrite, hashes=hashes, checking=checking)
     console.print(f"[green]done[/green]: {out}")
 
@@ -213,8 +213,7 @@ def console_main() -> None:
     """
     from .memory import reuse_freed_memory
 
-    if os.environ.get("CARBON_BALANCE_SYSTEM_MALLOC") != "1":
-        reuse_freed_memory()
+    reuse_freed_memory()
     code: int | str | None = 0
     try:
         main()

@@ -6,7 +6,8 @@ decoded inputs are ~50 MB each). glibc serves allocations above its mmap thresho
 every chunk faults in new pages that the kernel must zero first: at 4096 x 4096 that was
 2.4 s of the run's ~24 s of CPU in the kernel's ``clear_page`` (measured with ``perf``).
 :func:`reuse_freed_memory` makes glibc keep freed memory in one heap and hand it out
-again: the run's system time fell from 3.5-4.5 s to ~2.2 s (docs/grid.md, section 5).
+again: huge-page faults of a 4096 x 4096 run fell from 1577 to 369 and its system time
+from 3.5-4.5 s to 2.2-3.7 s (docs/grid.md, section 5).
 
 The cost is that freed memory is not returned to the operating system before the
 process ends, which suits a command that exits when done; so only the executable calls
@@ -17,7 +18,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
+
+#: Environment variable: "1" keeps the system's malloc settings.
+SYSTEM_MALLOC_ENV = "CARBON_BALANCE_SYSTEM_MALLOC"
 
 # mallopt parameters (glibc malloc.h)
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX, M_ARENA_MAX = -1, -2, -4, -8
@@ -29,9 +34,10 @@ TOP_PAD = 64 * 2**20
 
 def reuse_freed_memory() -> bool:
     """Ask glibc to serve large allocations from one heap it never trims (one arena, no
-    ``mmap`` for large blocks). Returns False where this is not glibc (macOS, Windows,
-    musl), leaving the allocator as it is. Call it before any thread starts."""
-    if not sys.platform.startswith("linux"):
+    ``mmap`` for large blocks). Returns False, leaving the allocator as it is, where this
+    is not glibc (macOS, Windows, musl) or with ``CARBON_BALANCE_SYSTEM_MALLOC=1``. Call
+    it before any thread starts."""
+    if not sys.platform.startswith("linux") or os.environ.get(SYSTEM_MALLOC_ENV) == "1":
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -39,7 +39,7 @@ from .. import __version__
 from ..errors import Problem, ProblemsError
 from ..hashing import BackgroundHashes, study_inputs
 from ..outputs import atomic_output, check_can_write, write_manifest
-from ..study import load_study
+from ..study import Study, load_study
 from . import percentiles as pct
 from .checks import (class_lookup, raster_problems_in_background, unknown_codes_problem,
                      value_problems)
@@ -534,6 +534,8 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
             checking=None) -> Path:
     """``carbon-balance nep``: validate, then write the grids of every year into ``out``.
 
+    ``study_path``: the study file, or the study already loaded from it (:func:`load_study`).
+
     ``out`` gets grids/{year}/npp.tif, rh.tif, nep.tif (float32 COGs, g C m-2 yr-1,
     nodata -9999), tables/ndvi_bounds.csv, study.toml, run.log and manifest.json; it is
     written atomically (nothing is left behind on failure). ``hashes``: the inputs'
@@ -541,7 +543,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     ``checking``: a future of the raster checks already running
     (:func:`carbon_balance.grid.checks.raster_problems_in_background`).
     """
-    study = load_study(study_path)
+    study = study_path if isinstance(study_path, Study) else load_study(study_path)
     check_can_write(out, overwrite)
     hashes = hashes or BackgroundHashes.of_study(study)
     try:

@@ -2,6 +2,9 @@
 
 import sys
 
+from .interrupt import watch_for_ctrl_c
+
+watch_for_ctrl_c()   # before the slow imports below, so no Ctrl-C goes unrecorded
 try:
     from .cli import console_main
 except KeyboardInterrupt:

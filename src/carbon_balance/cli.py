@@ -21,6 +21,7 @@ from rich.console import Console
 
 from . import __version__
 from .errors import CarbonBalanceError
+from .interrupt import ctrl_c_received, watch_for_ctrl_c
 from .outputs import remove_unfinished
 
 app = typer.Typer(
@@ -213,6 +214,7 @@ def console_main() -> None:
     """
     from .memory import reuse_freed_memory
 
+    watch_for_ctrl_c()
     reuse_freed_memory()
     code: int | str | None = 0
     try:
@@ -236,15 +238,19 @@ def console_main() -> None:
 def _run_app(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
-    except CarbonBalanceError as exc:
-        if _state["debug"]:
-            raise
-        err_console.print(f"error: {exc}", highlight=False, markup=False)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted: no output folder was completed", markup=False)
         sys.exit(130)
     except Exception as exc:
+        if ctrl_c_received() and not _state["debug"]:
+            # a Ctrl-C that a library reported as its own error (see interrupt.py)
+            err_console.print("interrupted: no output folder was completed", markup=False)
+            sys.exit(130)
+        if isinstance(exc, CarbonBalanceError):
+            if _state["debug"]:
+                raise
+            err_console.print(f"error: {exc}", highlight=False, markup=False)
+            sys.exit(exc.exit_code)
         # Usage errors (click's, vendored by typer) carry their own message and exit code.
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()

@@ -9,6 +9,12 @@ every chunk faults in new pages that the kernel must zero first: at 4096 x 4096 
 again: huge-page faults of a 4096 x 4096 run fell from 1577 to 369 and its system time
 from 3.5-4.5 s to 2.2-3.7 s (docs/grid.md, section 5).
 
+Huge pages make it worse: numpy asks for them (``madvise(MADV_HUGEPAGE)``) on every
+large array, and each first touch of one then zeroes 2 MiB at once. The executable turns
+that off too (``NUMPY_MADVISE_HUGEPAGE=0``, numpy's own switch, unless it is already
+set): system time of a 4096 x 4096 run fell again, from 2.3-3.4 s to 1.5-1.7 s, with the
+same user time (three interleaved pairs; docs/grid.md, section 5).
+
 The cost is that freed memory is not returned to the operating system before the
 process ends, which suits a command that exits when done; so only the executable calls
 it, never ``import carbon_balance`` (a notebook keeps the allocator it had).
@@ -30,15 +36,18 @@ M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX, M_ARENA_MAX = -1, -2, -4, -8
 TRIM_THRESHOLD = 2**31 - 1
 #: Extra memory requested from the kernel whenever the heap grows [bytes].
 TOP_PAD = 64 * 2**20
+#: numpy's environment variable for huge pages (read when numpy is imported).
+NUMPY_HUGEPAGE_ENV = "NUMPY_MADVISE_HUGEPAGE"
 
 
 def reuse_freed_memory() -> bool:
     """Ask glibc to serve large allocations from one heap it never trims (one arena, no
-    ``mmap`` for large blocks). Returns False, leaving the allocator as it is, where this
-    is not glibc (macOS, Windows, musl) or with ``CARBON_BALANCE_SYSTEM_MALLOC=1``. Call
-    it before any thread starts."""
+    ``mmap`` for large blocks), and numpy not to ask for huge pages. Returns False,
+    leaving the allocator as it is, where this is not glibc (macOS, Windows, musl) or
+    with ``CARBON_BALANCE_SYSTEM_MALLOC=1``. Call it before any thread starts."""
     if not sys.platform.startswith("linux") or os.environ.get(SYSTEM_MALLOC_ENV) == "1":
         return False
+    _no_huge_pages_for_numpy()
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
@@ -48,3 +57,13 @@ def reuse_freed_memory() -> bool:
     settings = ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
                 (M_TOP_PAD, TOP_PAD))
     return all(mallopt(param, value) == 1 for param, value in settings)
+
+
+def _no_huge_pages_for_numpy() -> None:
+    if NUMPY_HUGEPAGE_ENV in os.environ:   # the user's own choice stands
+        return
+    os.environ[NUMPY_HUGEPAGE_ENV] = "0"   # numpy not yet imported, and worker processes
+    if "numpy" in sys.modules:
+        import numpy
+
+        numpy._core.multiarray._set_madvise_hugepage(False)

@@ -98,16 +98,20 @@ def nep(
     from .study import load_study
 
     # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
-    # on the core they leave idle, and so do the raster checks (GDAL releases the GIL).
+    # on the core they leave idle, and so do reading the first NDVI chunks and the raster
+    # checks (GDAL releases the GIL).
     loaded = load_study(study)
     hashes = BackgroundHashes.of_study(loaded)
+    from .grid.readahead import NdviReadAhead
+
+    ahead = NdviReadAhead.start(loaded) if workers is None and scheduler is None else None
     from .grid.checks import raster_problems_in_background
 
     checking = raster_problems_in_background(loaded)
     from .grid.pipeline import run_nep
 
     run_nep(loaded, out, monthly=monthly, workers=workers, scheduler=scheduler,
-            overwrite=overwrite, hashes=hashes, checking=checking)
+            overwrite=overwrite, hashes=hashes, checking=checking, ahead=ahead)
     console.print(f"[green]done[/green]: {out}")
 
 

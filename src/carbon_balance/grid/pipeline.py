@@ -49,7 +49,7 @@ from .compute import ANNUAL
 from .fused import decode_integers, value_range
 from .readers import (INPUTS, WindowReader, input_spec, read_integers, read_raw, read_window,
                       values_from_integers)
-from .template import StudyGrid, study_grid
+from .template import StudyGrid, study_grid, windows
 from .units import MODEL_UNITS
 
 if TYPE_CHECKING:
@@ -129,12 +129,6 @@ def year_dataset(study, year: int, *, chunks=None, grid: StudyGrid | None = None
 # Each pass is one dask task per chunk that reads its own windows, so a chunk's inputs
 # exist only inside that task: memory is bounded by the tasks running at once.
 
-def windows(grid: StudyGrid, chunks: tuple[int, int]) -> list[tuple[slice, slice]]:
-    """(rows, cols) of every chunk of the study grid."""
-    return [(slice(r, min(r + chunks[0], grid.height)), slice(c, min(c + chunks[1], grid.width)))
-            for r in range(0, grid.height, chunks[0]) for c in range(0, grid.width, chunks[1])]
-
-
 def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
     """The chunk's CASA codes, and its raw class codes when some are missing from the
     class table (only then are they needed: for the message naming them)."""
@@ -142,14 +136,17 @@ def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
     return codes, (read_raw(veg_spec, rows, cols) if (codes == -1).any() else None)
 
 
-def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None):
+def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None, ahead=None):
     """Histogram one chunk. NDVI stored as small integers is counted as such and, with a
     ``scratch`` (:func:`ndvi_scratch`), kept for the NPP pass, which then need not decode
-    it again."""
+    it again; it is taken from ``ahead`` (:class:`~.readahead.NdviReadAhead`) when that
+    has read it already."""
     codes, raw = _codes(veg_spec, rows, cols)
     if not ndvi_spec.small_integers:
         return pct.scan_block(read_window(ndvi_spec, rows, cols), codes, raw)
-    integers = read_integers(ndvi_spec, rows, cols)
+    integers = ahead.take(ndvi_spec, rows, cols) if ahead is not None else None
+    if integers is None:
+        integers = read_integers(ndvi_spec, rows, cols)
     if scratch is not None:
         scratch.put(rows, cols, integers)
     return pct.scan_integer_block(integers, codes, partial(values_from_integers, ndvi_spec), raw)
@@ -173,12 +170,13 @@ def _merge_gathered(*parts):
     return pct.merge_gathered(list(parts))
 
 
-def ndvi_scan(specs: dict, wins, *, run, scratch=None) -> pct.Scan:
+def ndvi_scan(specs: dict, wins, *, run, scratch=None, ahead=None) -> pct.Scan:
     """Histogram pass over NDVI and vegetation (see :mod:`.percentiles`); with ``scratch``,
-    NDVI stored as small integers is also kept there, chunk by chunk (:func:`ndvi_scratch`)."""
+    NDVI stored as small integers is also kept there, chunk by chunk (:func:`ndvi_scratch`);
+    chunks already read by ``ahead`` (:class:`~.readahead.NdviReadAhead`) are taken from it."""
     task = dask.delayed(_scan_task, pure=False)
     return run("NDVI histograms", _tree(pct.merge_scans, [
-        task(specs["ndvi"], specs["vegetation"], r, c, scratch) for r, c in wins]))
+        task(specs["ndvi"], specs["vegetation"], r, c, scratch, ahead) for r, c in wins]))
 
 
 #: Keep the NDVI scratch only while it takes less than this share of the free disk space.
@@ -435,9 +433,13 @@ class _Runner:
 # ---------------------------------------------------------------------------- public
 
 def _grids_of_year(study, year, grid, specs, folder, rows, names, *, monthly, wins, runner,
-                   lock, scratch):
+                   lock, scratch, ahead=None):
     """Histogram pass, bounds (appended to ``rows``), then the NPP pass of one year."""
-    scan = ndvi_scan(specs, wins, run=runner, scratch=scratch)
+    try:
+        scan = ndvi_scan(specs, wins, run=runner, scratch=scratch, ahead=ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()   # what the pass did not take is not needed any more
     problems = _scan_problems(study, specs, scan)
     if any(p.fatal for p in problems):
         raise ProblemsError(problems)
@@ -454,11 +456,13 @@ def _grids_of_year(study, year, grid, specs, folder, rows, names, *, monthly, wi
 
 
 def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
-                progress: bool = True, chunks=None) -> dict[int, dict[str, Path]]:
+                progress: bool = True, chunks=None, ahead=None) -> dict[int, dict[str, Path]]:
     """Write ``folder/grids/{year}/{npp,rh,nep}.tif`` (and ``*_monthly.tif``) and
     ``folder/tables/ndvi_bounds.csv`` for every study year.
 
     ``client``: a ``distributed.Client`` to compute on (default: local threads).
+    ``ahead``: the first year's NDVI already being read (:class:`~.readahead.NdviReadAhead`;
+    local threads only).
     Raises :class:`ProblemsError` when an input value is refused (same rules as
     :func:`carbon_balance.grid.checks.raster_problems`, on the whole grid).
     Returns {year: {"npp": path, "rh": path, "nep": path[, "npp_monthly": ...]}}.
@@ -480,6 +484,9 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     runner = _Runner(client, progress)
     names = vegetation_types().set_index("code")["name"]
     rows, out = [], {}
+    if ahead is not None and client is not None:
+        ahead.close()   # the workers are other processes
+        ahead = None
     for year in study.study.years:
         runner.year = year
         specs = year_specs(study, year, grid, lut, log_alignment=True)
@@ -487,7 +494,8 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
         try:
             out[year] = _grids_of_year(study, year, grid, specs, folder, rows, names,
                                        monthly=monthly, wins=wins, runner=runner, lock=lock,
-                                       scratch=scratch)
+                                       scratch=scratch, ahead=ahead)
+            ahead = None   # the first year's only
         finally:
             if scratch is not None:
                 scratch.close()
@@ -535,7 +543,7 @@ def warm_up_kernels() -> None:
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,
             scheduler: str | None = None, overwrite: bool = False,
             progress: bool = True, hashes: BackgroundHashes | None = None,
-            checking=None) -> Path:
+            checking=None, ahead=None) -> Path:
     """``carbon-balance nep``: validate, then write the grids of every year into ``out``.
 
     ``study_path``: the study file, or the study already loaded from it (:func:`load_study`).
@@ -546,6 +554,8 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     sha256 already being computed (:meth:`BackgroundHashes.of_study`); started here if not.
     ``checking``: a future of the raster checks already running
     (:func:`carbon_balance.grid.checks.raster_problems_in_background`).
+    ``ahead``: the first year's NDVI already being read
+    (:meth:`carbon_balance.grid.readahead.NdviReadAhead.start`; ignored with a cluster).
     """
     study = study_path if isinstance(study_path, Study) else load_study(study_path)
     check_can_write(out, overwrite)
@@ -563,10 +573,13 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
                 log.warning("%s", p)
             if client is not None:
                 log.info("dask.distributed scheduler at %s", client.scheduler.address)
-            write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
+            write_grids(study, tmp, monthly=monthly, client=client, progress=progress,
+                        ahead=ahead)
             shutil.copyfile(study.source, tmp / "study.toml")
             write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
                            inputs=study_inputs(study), hashes=hashes.result())
     finally:
         hashes.cancel()
+        if ahead is not None:
+            ahead.close()
     return Path(out).resolve()

@@ -103,3 +103,9 @@ def study_grid(study) -> StudyGrid:
     ncols = max(1, math.ceil((xmax - xmin) / res - 1e-9))
     nrows = max(1, math.ceil((ymax - ymin) / res - 1e-9))
     return StudyGrid(crs, Affine(res, 0.0, xmin, 0.0, -res, ymax), ncols, nrows)
+
+
+def windows(grid: StudyGrid, chunks: tuple[int, int]) -> list[tuple[slice, slice]]:
+    """(rows, cols) of every chunk of the study grid, row by row."""
+    return [(slice(r, min(r + chunks[0], grid.height)), slice(c, min(c + chunks[1], grid.width)))
+            for r in range(0, grid.height, chunks[0]) for c in range(0, grid.width, chunks[1])]

@@ -38,3 +38,21 @@ def test_a_users_huge_page_setting_is_kept():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out.endswith("True")
+
+
+def test_no_gc_while_starting_freezes_what_start_up_made_then_collects_again():
+    code = """
+import gc
+from carbon_balance.memory import no_gc_while_starting
+with no_gc_while_starting():
+    assert not gc.isenabled()
+    made = [[i] for i in range(1000)]
+print(gc.isenabled(), gc.get_freeze_count() >= 1000)
+gc.disable()
+with no_gc_while_starting():
+    pass
+print(gc.isenabled())                    # a disabled collector stays disabled
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "True", "False"]

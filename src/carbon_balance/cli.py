@@ -95,21 +95,24 @@ def nep(
 ) -> None:
     """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
     from .hashing import BackgroundHashes
+    from .memory import no_gc_while_starting
     from .study import load_study
 
     # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
     # on the core they leave idle, and so do reading the first NDVI chunks and the raster
     # checks (GDAL releases the GIL).
-    loaded = load_study(study)
-    hashes = BackgroundHashes.of_study(loaded)
-    from .grid.readahead import NdviReadAhead
+    with no_gc_while_starting():
+        loaded = load_study(study)
+        hashes = BackgroundHashes.of_study(loaded)
+        from .grid.readahead import NdviReadAhead
 
-    ahead = NdviReadAhead.start(loaded) if workers is None and scheduler is None else None
-    from .grid.checks import raster_problems_in_background
+        ahead = NdviReadAhead.start(loaded) if workers is None and scheduler is None else None
+        from .grid.checks import raster_problems_in_background
 
-    checking = raster_problems_in_background(loaded)
-    from .grid.pipeline import run_nep
+        checking = raster_problems_in_background(loaded)
+        from .grid.pipeline import run_nep, warm_up_kernels
 
+        warm_up_kernels()   # numba's start-up, and the kernels from its cache
     run_nep(loaded, out, monthly=monthly, workers=workers, scheduler=scheduler,
             overwrite=overwrite, hashes=hashes, checking=checking, ahead=ahead)
     console.print(f"[green]done[/green]: {out}")

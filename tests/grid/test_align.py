@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import rioxarray  # noqa: F401  (the .rio accessor used to write NetCDF inputs)
 import xarray as xr
 from pyproj import Transformer
 from rasterio.transform import from_origin

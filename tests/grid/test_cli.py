@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+import rioxarray  # noqa: F401  (the .rio accessor used to write NetCDF inputs)
 import xarray as xr
 from rasterio.transform import from_origin
 

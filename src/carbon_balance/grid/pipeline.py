@@ -523,9 +523,15 @@ def _client(workers: int | None, scheduler: str | None):
         yield client
 
 
+_warmed_up = threading.Event()
+
+
 def warm_up_kernels() -> None:
     """Load the compiled kernels of the two passes from numba's cache (~0.5 s, mostly
-    numba's own start-up), so that it overlaps the checks instead of the first chunks."""
+    numba's own start-up), so that it overlaps the checks instead of the first chunks.
+    Once per process."""
+    if _warmed_up.is_set():
+        return
     from ..casa.model import annual_carbon
     from .cog import block_means
 
@@ -538,6 +544,7 @@ def warm_up_kernels() -> None:
     block_means(ones[:3], [2, 4])
     value_range(ones)
     decode_integers(np.zeros(2, np.int16), -3000, 1e-4, 0.0)
+    _warmed_up.set()
 
 
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,

@@ -117,23 +117,11 @@ def test_the_read_ahead_thread_imports_nothing(study_2005):
     """It reads while the main thread imports the numerical libraries; two threads
     importing the same modules at once can see one half initialised (see the checks'
     test_background_checks_import_nothing). So it must find everything imported."""
-    import subprocess
-    import sys
+    from .synthetic import modules_imported_in_threads
 
-    code = (
-        "import sys, threading\n"
-        "found = []\n"
-        "class Spy:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if threading.current_thread() is not threading.main_thread():\n"
-        "            found.append(name)\n"
-        "sys.meta_path.insert(0, Spy())\n"
+    assert modules_imported_in_threads(
         "from carbon_balance.study import load_study\n"
         "from carbon_balance.grid.readahead import NdviReadAhead\n"
         f"ahead = NdviReadAhead.start(load_study({str(study_2005[0])!r}))\n"
         "ahead._thread.join()\n"
-        "assert ahead._state, 'nothing was read'\n"
-        "print(found)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "[]"
+        "assert ahead._state, 'nothing was read'\n") == []

@@ -258,6 +258,8 @@ def main(argv=None):
               f"{threads} cores{', workers ' + str(args.workers) if args.workers else ''}")
         print(f"inputs: {len(files)} files, {disk:.2f} GiB on disk, {as_f32:.2f} GiB as float32 "
               f"(4 monthly variables); generated in {gen:.1f} s")
+        if len(pairs) > 1:
+            print(f"(a), (b) and (c) of the last of {len(pairs)} pairs (all of them below):")
         print(f"(a) read + decode all inputs once: {floor:8.1f} s wall {floor_cpu:8.1f} s CPU"
               f"   (again after (b): {floor2:.1f} s wall, {floor2_cpu:.1f} s CPU)")
         print(f"(b) carbon-balance nep:            {nep:8.1f} s wall {nep_cpu:8.1f} s CPU")

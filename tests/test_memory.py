@@ -29,7 +29,18 @@ def test_reuse_freed_memory_in_a_child_process():
             pytest.skip("not glibc")
         assert out == "True False"
     else:                                  # allocator and numpy's setting left as they are
-        assert out.startswith("False")
+        assert out == "False True"
+
+
+def test_numpy_imported_afterwards_asks_for_no_huge_pages():
+    """The executable's order: the settings first, numpy imported by the command."""
+    code = ("from carbon_balance.memory import reuse_freed_memory\n"
+            "reuse_freed_memory()\n"
+            "import numpy as np\n"
+            "print(np._core.multiarray._set_madvise_hugepage(False))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ("False" if sys.platform.startswith("linux") else "True")
 
 
 def test_a_users_huge_page_setting_is_kept():
@@ -47,7 +58,8 @@ from carbon_balance.memory import no_gc_while_starting
 with no_gc_while_starting():
     assert not gc.isenabled()
     made = [[i] for i in range(1000)]
-print(gc.isenabled(), gc.get_freeze_count() >= 1000)
+# frozen: no longer among the objects the collector walks
+print(gc.isenabled(), not any(o is made or o is made[0] for o in gc.get_objects()))
 gc.disable()
 with no_gc_while_starting():
     pass

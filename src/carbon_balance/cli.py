@@ -38,7 +38,9 @@ app.add_typer(emissions_app, name="emissions")
 
 err_console = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 console = Console()
-_state = {"debug": False}
+#: "executable": run by ``console_main`` (the process is the command's alone: process-wide
+#: settings such as :func:`memory.no_gc_while_starting` are allowed).
+_state = {"debug": False, "executable": False}
 
 STUDY = typer.Argument(..., help="The study file (TOML).", show_default=False)
 OUT = typer.Option(..., "--out", "-o", help="Output folder (written atomically).")
@@ -96,23 +98,32 @@ def nep(
     """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
     from .hashing import BackgroundHashes
     from .memory import no_gc_while_starting
+    from .outputs import check_can_write
     from .study import load_study
 
     # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
     # on the core they leave idle, and so do reading the first NDVI chunks and the raster
     # checks (GDAL releases the GIL).
-    with no_gc_while_starting():
-        loaded = load_study(study)
-        hashes = BackgroundHashes.of_study(loaded)
-        from .grid.readahead import NdviReadAhead
+    loaded = load_study(study)
+    check_can_write(out, overwrite)   # before any thread starts
+    hashes, ahead = BackgroundHashes.of_study(loaded), None
+    try:
+        with no_gc_while_starting() if _state["executable"] else contextlib.nullcontext():
+            from .grid.readahead import NdviReadAhead
 
-        ahead = NdviReadAhead.start(loaded) if workers is None and scheduler is None else None
-        from .grid.checks import raster_problems_in_background
+            if workers is None and scheduler is None:
+                ahead = NdviReadAhead.start(loaded)
+            from .grid.checks import raster_problems_in_background
 
-        checking = raster_problems_in_background(loaded)
-        from .grid.pipeline import run_nep, warm_up_kernels
+            checking = raster_problems_in_background(loaded)
+            from .grid.pipeline import run_nep, warm_up_kernels
 
-        warm_up_kernels()   # numba's start-up, and the kernels from its cache
+            warm_up_kernels()   # numba's start-up, and the kernels from its cache
+    except BaseException:
+        hashes.cancel()
+        if ahead is not None:
+            ahead.close()
+        raise
     run_nep(loaded, out, monthly=monthly, workers=workers, scheduler=scheduler,
             overwrite=overwrite, hashes=hashes, checking=checking, ahead=ahead)
     console.print(f"[green]done[/green]: {out}")
@@ -223,6 +234,7 @@ def console_main() -> None:
 
     watch_for_ctrl_c()
     reuse_freed_memory()
+    _state["executable"] = True
     code: int | str | None = 0
     try:
         main()

@@ -43,10 +43,11 @@ NUMPY_HUGEPAGE_ENV = "NUMPY_MADVISE_HUGEPAGE"
 
 
 def reuse_freed_memory() -> bool:
-    """Ask glibc to serve large allocations from one heap it never trims (one arena, no
-    ``mmap`` for large blocks), and numpy not to ask for huge pages. Returns False,
-    leaving the allocator as it is, where this is not glibc (macOS, Windows, musl) or
-    with ``CARBON_BALANCE_SYSTEM_MALLOC=1``. Call it before any thread starts."""
+    """Ask numpy not to ask for huge pages (on Linux), and glibc to serve large
+    allocations from one heap it never trims (one arena, no ``mmap`` for large blocks).
+    Returns whether glibc took its settings: False where this is not glibc (macOS,
+    Windows, musl), and False, changing nothing at all, with
+    ``CARBON_BALANCE_SYSTEM_MALLOC=1``. Call it before any thread starts."""
     if not sys.platform.startswith("linux") or os.environ.get(SYSTEM_MALLOC_ENV) == "1":
         return False
     _no_huge_pages_for_numpy()

@@ -85,11 +85,16 @@ def mixed_study(tmp_path):
 
 
 def test_nep_command_on_mixed_inputs(mixed_study, tmp_path):
+    import gc
+
     path, raw = mixed_study
     out = tmp_path / "out"
+    frozen = gc.get_freeze_count()
     with pytest.raises(SystemExit) as exit_:
         main(["nep", str(path), "--out", str(out), "--monthly"])
     assert exit_.value.code == 0
+    # called in process (not as the executable): this process's collector left alone
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
     study = load_study(path)
     grid = study_grid(study)
     t = grid.transform

@@ -63,11 +63,24 @@ def test_each_chunk_is_read_once_and_handed_over_once(study_2005, monkeypatch):
     ahead.close()
 
 
+def test_other_chunks_than_the_read_ahead_ones_close_it(study_2005, tmp_path, monkeypatch):
+    study = load_study(study_2005[0])
+    ahead = NdviReadAhead.start(study)
+    assert ahead.chunks == (16, 16)
+    given, real = [], pipeline._scan_task
+    monkeypatch.setattr(pipeline, "_scan_task",
+                        lambda *a: given.append(a[-1]) or real(*a))
+    write_grids(study, tmp_path / "out", progress=False, chunks=(8, 8), ahead=ahead)
+    assert len(given) == 5 * 8 and set(given) == {None}   # closed before the pass
+    assert ahead._closed and not ahead._state
+
+
 def test_another_years_spec_gets_nothing(tmp_path):
     from .synthetic import write_study
 
     study = load_study(write_study(tmp_path / "s", years=(2005, 2010))[0])
     ahead = NdviReadAhead.start(study)
+    ahead._thread.join()
     spec_2010, wins = _spec_and_windows(study, 2010)
     assert ahead.take(spec_2010, *wins[0]) is None
     spec_2005, _ = _spec_and_windows(study, 2005)
@@ -78,16 +91,18 @@ def test_another_years_spec_gets_nothing(tmp_path):
 def test_a_chunk_the_pass_claims_first_is_not_read_ahead(study_2005, monkeypatch):
     study = load_study(study_2005[0])
     spec, wins = _spec_and_windows(study)
-    reads, go = [], threading.Event()
+    reads, entered, go = [], threading.Event(), threading.Event()
 
     def slow_first(spec_, rows, cols):
         if not reads:
+            entered.set()
             go.wait(10)                     # the pass claims chunk 2 meanwhile
         reads.append((rows.start, cols.start))
         return read_integers(spec_, rows, cols)
 
     monkeypatch.setattr(readahead, "read_integers", slow_first)
     ahead = NdviReadAhead.start(study, budget=3 * CHUNK_BYTES)
+    assert entered.wait(10)                     # chunk 1 is being read
     assert ahead.take(spec, *wins[1]) is None   # not read yet: the pass reads it itself
     go.set()
     first = ahead.take(spec, *wins[0])          # waits while it is being read
@@ -108,9 +123,11 @@ def test_close_drops_what_was_not_taken(study_2005):
     study = load_study(study_2005[0])
     spec, wins = _spec_and_windows(study)
     ahead = NdviReadAhead.start(study)
+    ahead._thread.join()
+    assert ahead._state                      # read, not taken
     ahead.close()
-    assert not ahead._thread.is_alive()
-    assert ahead.take(spec, *wins[0]) is None
+    assert not ahead._thread.is_alive() and not ahead._state
+    assert ahead.take(spec, *wins[0]) is None and not ahead._state
 
 
 def test_the_read_ahead_thread_imports_nothing(study_2005):

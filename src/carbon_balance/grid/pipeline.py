@@ -484,8 +484,8 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     runner = _Runner(client, progress)
     names = vegetation_types().set_index("code")["name"]
     rows, out = [], {}
-    if ahead is not None and client is not None:
-        ahead.close()   # the workers are other processes
+    if ahead is not None and (client is not None or ahead.chunks != chunk):
+        ahead.close()   # the workers are other processes, or other chunks were asked for
         ahead = None
     for year in study.study.years:
         runner.year = year
@@ -564,10 +564,10 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     ``ahead``: the first year's NDVI already being read
     (:meth:`carbon_balance.grid.readahead.NdviReadAhead.start`; ignored with a cluster).
     """
-    study = study_path if isinstance(study_path, Study) else load_study(study_path)
-    check_can_write(out, overwrite)
-    hashes = hashes or BackgroundHashes.of_study(study)
     try:
+        study = study_path if isinstance(study_path, Study) else load_study(study_path)
+        check_can_write(out, overwrite)
+        hashes = hashes or BackgroundHashes.of_study(study)
         if checking is None:
             checking = raster_problems_in_background(study)
         warm_up_kernels()      # holds the GIL; the checks mostly wait on GDAL meanwhile
@@ -586,7 +586,8 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
             write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
                            inputs=study_inputs(study), hashes=hashes.result())
     finally:
-        hashes.cancel()
+        if hashes is not None:
+            hashes.cancel()
         if ahead is not None:
             ahead.close()
     return Path(out).resolve()

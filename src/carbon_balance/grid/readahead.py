@@ -38,8 +38,11 @@ _CLAIMED = object()   # the pass took the chunk, or reads it itself
 class NdviReadAhead:
     """Stored NDVI integers of ``wins`` of ``spec``, read in a background thread."""
 
-    def __init__(self, spec: InputSpec, wins: list[tuple[slice, slice]]):
+    def __init__(self, spec: InputSpec, wins: list[tuple[slice, slice]],
+                 chunks: tuple[int, int]):
         self.spec = spec
+        #: the chunk shape of ``wins`` (the pass must use the same to find them)
+        self.chunks = chunks
         self._wins = list(wins)
         self._state: dict[tuple, object] = {}
         self._changed = threading.Condition()
@@ -60,13 +63,13 @@ class NdviReadAhead:
             return None
         if not spec.small_integers:
             return None
-        size = study.grid.chunk_size
-        wins = windows(grid, (size, size))
-        per_chunk = 12 * size * size * np.dtype(spec.raw_dtype).itemsize
+        chunks = (study.grid.chunk_size, study.grid.chunk_size)
+        wins = windows(grid, chunks)
+        per_chunk = 12 * chunks[0] * chunks[1] * np.dtype(spec.raw_dtype).itemsize
         n = min(len(wins), budget // per_chunk)
         if n == 0:
             return None
-        return cls(spec, wins[:n])
+        return cls(spec, wins[:n], chunks)
 
     @staticmethod
     def _key(rows: slice, cols: slice) -> tuple:
@@ -81,14 +84,16 @@ class NdviReadAhead:
                 if key in self._state:    # claimed by the pass already
                     continue
                 self._state[key] = _READING
+            integers = _CLAIMED   # on any error the pass reads it again, and reports
             try:
                 integers = read_integers(self.spec, rows, cols)
-            except Exception:   # noqa: BLE001  (the pass reads it again and reports)
-                integers = _CLAIMED
-            with self._changed:
-                if not self._closed:
-                    self._state[key] = integers
-                self._changed.notify_all()
+            except Exception:   # noqa: BLE001
+                pass
+            finally:   # never leave the chunk "being read": take() would wait for ever
+                with self._changed:
+                    if not self._closed:
+                        self._state[key] = integers
+                    self._changed.notify_all()
 
     def take(self, spec: InputSpec, rows: slice, cols: slice) -> np.ndarray | None:
         """The chunk's stored integers if they were read ahead (waiting while they are
@@ -97,6 +102,8 @@ class NdviReadAhead:
             return None
         key = self._key(rows, cols)
         with self._changed:
+            if self._closed:
+                return None
             while self._state.get(key) is _READING and not self._closed:
                 self._changed.wait()
             found = self._state.get(key)

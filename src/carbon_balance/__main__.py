@@ -2,7 +2,7 @@
 
 import sys
 
-from .interrupt import watch_for_ctrl_c
+from .interrupt import INTERRUPTED, watch_for_ctrl_c
 
 watch_for_ctrl_c()   # before the slow imports below, so no Ctrl-C goes unrecorded
 try:
@@ -10,7 +10,7 @@ try:
 except KeyboardInterrupt:
     # Ctrl-C while the command line is still being imported (slow on a busy machine):
     # nothing was started, so say so as the command itself would, without a traceback.
-    print("interrupted: no output folder was completed", file=sys.stderr)
+    print(INTERRUPTED, file=sys.stderr)
     raise SystemExit(130) from None
 
 console_main()

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from . import __version__
 from .errors import CarbonBalanceError
-from .interrupt import ctrl_c_received, watch_for_ctrl_c
+from .interrupt import INTERRUPTED, ctrl_c_received, watch_for_ctrl_c
 from .outputs import remove_unfinished
 
 app = typer.Typer(
@@ -241,7 +241,7 @@ def console_main() -> None:
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt:   # a Ctrl-C before main's own handlers were in place
-        print("interrupted: no output folder was completed", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         code = 130
     if isinstance(code, str):
         print(code, file=sys.stderr)
@@ -254,17 +254,21 @@ def console_main() -> None:
     os._exit(code or 0)
 
 
+def _interrupted() -> None:
+    err_console.print(INTERRUPTED, markup=False)
+    sys.exit(130)
+
+
 def _run_app(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except KeyboardInterrupt:
-        err_console.print("interrupted: no output folder was completed", markup=False)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:
-        if ctrl_c_received() and not _state["debug"]:
-            # a Ctrl-C that a library reported as its own error (see interrupt.py)
-            err_console.print("interrupted: no output folder was completed", markup=False)
-            sys.exit(130)
+        # click's form of Ctrl-C, or a Ctrl-C that a library reported as its own error
+        # (see interrupt.py)
+        if type(exc).__name__ == "Abort" or (ctrl_c_received() and not _state["debug"]):
+            _interrupted()
         if isinstance(exc, CarbonBalanceError):
             if _state["debug"]:
                 raise
@@ -274,12 +278,9 @@ def _run_app(argv: list[str] | None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if type(exc).__name__ == "Abort":   # click's form of Ctrl-C
-            err_console.print("interrupted: no output folder was completed", markup=False)
-            sys.exit(130)
         raise
     if code == 130:   # typer turns Ctrl-C inside a command into Exit(130)
-        err_console.print("interrupted: no output folder was completed", markup=False)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

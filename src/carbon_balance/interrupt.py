@@ -15,6 +15,9 @@ from __future__ import annotations
 import signal
 import threading
 
+#: What every command says when Ctrl-C stopped it (exit status 130).
+INTERRUPTED = "interrupted: no output folder was completed"
+
 _received = threading.Event()
 
 

@@ -49,7 +49,7 @@ from .compute import ANNUAL
 from .fused import decode_integers, value_range
 from .readers import (INPUTS, WindowReader, input_spec, read_integers, read_raw, read_window,
                       values_from_integers)
-from .template import StudyGrid, study_grid, windows
+from .template import StudyGrid, chunk_shape, study_grid, windows
 from .units import MODEL_UNITS
 
 if TYPE_CHECKING:
@@ -65,14 +65,6 @@ REFERENCE = "Fan et al. 2024, Land 13:297, doi:10.3390/land13030297 (CASA: Potte
 
 
 # ---------------------------------------------------------------------------- inputs
-
-def _chunk_shape(study, chunks) -> tuple[int, int]:
-    if chunks is None:
-        chunks = study.grid.chunk_size
-    if isinstance(chunks, int):
-        return (chunks, chunks)
-    return (int(chunks[0]), int(chunks[1]))
-
 
 def year_specs(study, year: int, grid: StudyGrid, lut, *, log_alignment: bool = False) -> dict:
     """{input name: InputSpec} for ``year`` (metadata only)."""
@@ -114,7 +106,7 @@ def year_dataset(study, year: int, *, chunks=None, grid: StudyGrid | None = None
 
     grid = grid or study_grid(study)
     specs = specs or year_specs(study, year, grid, class_lookup(study))
-    cy, cx = _chunk_shape(study, chunks)
+    cy, cx = chunk_shape(study, chunks)
     variables = {}
     for name, spec in specs.items():
         dims = ("month", "y", "x") if spec.monthly else ("y", "x")
@@ -473,7 +465,7 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     folder.mkdir(parents=True, exist_ok=True)
     grid = study_grid(study)
     lut = class_lookup(study)
-    chunk = _chunk_shape(study, chunks)
+    chunk = chunk_shape(study, chunks)
     wins = windows(grid, chunk)
     log.info("study grid: %s; chunks of %d x %d", grid.describe(), *chunk)
     if client is not None:

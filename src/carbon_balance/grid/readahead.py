@@ -23,7 +23,7 @@ import threading
 import numpy as np
 
 from .readers import InputSpec, input_spec, read_integers
-from .template import study_grid, windows
+from .template import chunk_shape, study_grid, windows
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class NdviReadAhead:
             return None
         if not spec.small_integers:
             return None
-        chunks = (study.grid.chunk_size, study.grid.chunk_size)
+        chunks = chunk_shape(study)   # as write_grids chooses them
         wins = windows(grid, chunks)
         per_chunk = 12 * chunks[0] * chunks[1] * np.dtype(spec.raw_dtype).itemsize
         n = min(len(wins), budget // per_chunk)

@@ -105,6 +105,15 @@ def study_grid(study) -> StudyGrid:
     return StudyGrid(crs, Affine(res, 0.0, xmin, 0.0, -res, ymax), ncols, nrows)
 
 
+def chunk_shape(study, chunks=None) -> tuple[int, int]:
+    """(rows, cols) of a chunk: ``chunks`` (an int or a pair), default ``[grid] chunk_size``."""
+    if chunks is None:
+        chunks = study.grid.chunk_size
+    if isinstance(chunks, int):
+        return (chunks, chunks)
+    return (int(chunks[0]), int(chunks[1]))
+
+
 def windows(grid: StudyGrid, chunks: tuple[int, int]) -> list[tuple[slice, slice]]:
     """(rows, cols) of every chunk of the study grid, row by row."""
     return [(slice(r, min(r + chunks[0], grid.height)), slice(c, min(c + chunks[1], grid.width)))

@@ -8,8 +8,9 @@ import pytest
 import rasterio
 
 from carbon_balance import casa
-from carbon_balance.grid.compute import carbon_dataset
-from carbon_balance.grid.pipeline import run_nep, write_grids, year_dataset
+from carbon_balance.grid.evaluate import carbon_dataset
+from carbon_balance.grid.nep import run_nep, write_grids
+from carbon_balance.grid.readers import study_year_dataset as year_dataset
 from carbon_balance.study import load_study
 
 from .synthetic import model_inputs, read

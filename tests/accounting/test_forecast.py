@@ -154,6 +154,9 @@ def test_fill_verdict():
     unscored = E.fill_verdict(_table(arima=13.0, naive=5.6), "best")
     assert not unscored.warn and np.isnan(unscored.mape_percent) and unscored.message == ""
     assert not E.fill_verdict(_table(arima=13.0), "arima").warn  # nothing to compare with
+    # tables/emissions_backtest.csv as the report reads it: every column text
+    as_text = E.fill_verdict(_table(arima=13.0, naive=5.6, best="").astype(str), "arima")
+    assert as_text.warn and as_text.other == "naive" and as_text.holdout_years == "2015-2017"
 
 
 @needs_data

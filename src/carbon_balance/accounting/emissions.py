@@ -221,7 +221,8 @@ def fill_verdict(table: pd.DataFrame, method: str, ratio: float = FILL_WARN_RATI
     gives NaN figures and no warning.
     """
     mapes = dict(zip(table["method"], pd.to_numeric(table["mape_percent"], errors="coerce")))
-    years = str(table["holdout_years"].iloc[0]) if "holdout_years" in table and len(table) else ""
+    held = table["holdout_years"].dropna() if "holdout_years" in table else pd.Series(dtype=str)
+    years = str(held.iloc[0]) if len(held) else ""
     own = float(mapes.get(method, np.nan))
     others = {m: float(v) for m, v in mapes.items() if m != method and np.isfinite(v)}
     if not np.isfinite(own) or not others:

@@ -11,7 +11,7 @@ from carbon_balance import casa
 from carbon_balance.casa._fastmath import fexp, fexp32, flog, flog32
 from carbon_balance.errors import InputError
 
-EPS_MAX = {1: 0.485, 2: 0.389, 3: 0.692, 4: 0.985, 5: 0.475, 6: 0.768, 7: 0.429, 8: 0.429,
+EPS_MAX = {1: 0.485, 2: 0.389, 3: 0.692, 4: 0.985, 5: 0.475, 6: 0.768, 7: 0.429, 8: 0.542,
            9: 0.542, 10: 0.542, 11: 0.542}
 
 

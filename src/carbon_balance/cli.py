@@ -213,6 +213,11 @@ def uncertainty(
     console.print(f"[green]done[/green]: {out}")
 
 
+from .sources.cli import HELP as _FETCH_HELP, fetch_command  # noqa: E402  (typer only)
+
+app.command("fetch", help=_FETCH_HELP)(fetch_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning input errors into exit status 2 without a traceback."""
     try:

@@ -1,0 +1,121 @@
+"""Reading only the windows a study needs, onto the study grid.
+
+COG assets (MODIS, ESA CCI) are read with odc-stac, which reprojects (e.g. from MODIS
+sinusoidal) and mosaics tiles lazily on dask; NetCDF and Zarr assets (TerraClimate) with
+xarray and rioxarray. Results are dask arrays (time, y, x) of raw values on one grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .registry import Source
+from .stac import item_period
+
+#: Pixels per dask chunk edge (bounded memory: one chunk of every time step at a time).
+CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class TargetGrid:
+    """The study grid: CRS, resolution and the lon/lat box it covers."""
+
+    bbox: tuple[float, float, float, float]
+    crs: str
+    resolution: float
+
+    def geobox(self):
+        from odc.geo.geobox import GeoBox
+
+        return GeoBox.from_bbox(self.bbox, crs=self.crs, resolution=self.resolution,
+                                tight=False) if self.crs in ("EPSG:4326", "epsg:4326") else \
+            GeoBox.from_bbox(_bbox_in(self.bbox, self.crs), crs=self.crs,
+                             resolution=self.resolution)
+
+
+def _bbox_in(bbox, crs):
+    from pyproj import Transformer
+
+    t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    return t.transform_bounds(*bbox, densify_pts=21)
+
+
+def load_cog(items, source: Source, grid: TargetGrid, *, asset: str | None = None,
+             resampling: str | None = None, nodata: float | None = None):
+    """Raw values of ``asset`` (default: the source's) on the grid: (dask array
+    (time, y, x), [(start, end) of each time step]).
+
+    ``nodata`` (default: the source's) is given to odc-stac explicitly: tiles of one day are
+    mosaicked where the earlier tile is nodata, and the real collections' ``raster:bands``
+    do not all declare it (MOD13A1 and MOD17A3HGF do not).
+    """
+    import odc.stac
+
+    if asset is None:
+        asset, nodata = source.asset, source.nodata
+    geobox = grid.geobox()
+    ds = odc.stac.load(items, bands=[asset], geobox=geobox, groupby="solar_day",
+                       resampling=resampling or source.resampling,
+                       chunks={"x": CHUNK, "y": CHUNK}, fail_on_error=True,
+                       **({} if nodata is None else {"nodata": nodata}))
+    # one time step per solar day; its period is that of the items of that day
+    periods = {}
+    for it in items:
+        start, end = item_period(it)
+        periods.setdefault(np.datetime64(start.replace(tzinfo=None), "D"), (start, end))
+    days = ds.time.values.astype("datetime64[D]")
+    steps = [periods.get(d, (d, d)) for d in days]
+    return ds[asset].data, steps
+
+
+def load_netcdf(items_or_assets, source: Source, grid: TargetGrid, year: int,
+                open_kwargs: dict | None = None):
+    """Raw (decoded, CF-unpacked) values of variable ``source.asset`` for the 12 months of
+    ``year``, reprojected onto the grid: (numpy (12, y, x), [(start, end)]).
+
+    ``items_or_assets``: hrefs of NetCDF files (one per year, TerraClimate's THREDDS
+    layout) or of one Zarr store with every year (its ``xarray:open_kwargs``).
+    """
+    import rioxarray  # noqa: F401  (registers .rio)
+    import xarray as xr
+    from rasterio.enums import Resampling
+
+    geobox = grid.geobox()
+    frames = []
+    for href in items_or_assets:
+        kw = dict(open_kwargs or {})
+        if not kw:
+            kw = {"engine": "h5netcdf"}
+        with xr.open_dataset(href, **kw) as ds:
+            da = ds[source.asset]
+            da = da.sel(time=da["time"].dt.year == year)
+            lon, lat = _lonlat_names(da)
+            w, s, e, n = grid.bbox
+            pad = 2 * float(abs(da[lon][1] - da[lon][0]))
+            da = da.sel({lon: slice(w - pad, e + pad)})
+            lat_desc = bool(da[lat][0] > da[lat][-1])
+            da = da.sel({lat: slice(n + pad, s - pad) if lat_desc else slice(s - pad, n + pad)})
+            frames.append(da.load())
+    da = xr.concat(frames, "time") if len(frames) > 1 else frames[0]
+    da = da.sortby("time")
+    if da.sizes["time"] != 12:
+        from .stac import NetworkError
+
+        raise NetworkError(f"{source.name}: {da.sizes['time']} months of {year} instead of 12",
+                           file=", ".join(map(str, items_or_assets)),
+                           fix="the archive is incomplete for this year; choose other --years")
+    lon, lat = _lonlat_names(da)
+    da = da.astype("float32").rename({lon: "x", lat: "y"}).transpose("time", "y", "x")
+    da = da.rio.write_crs("EPSG:4326").rio.write_nodata(np.nan)
+    out = da.rio.reproject(geobox.crs.to_wkt(), shape=geobox.shape.yx, transform=geobox.affine,
+                           resampling=Resampling[source.resampling], nodata=np.nan)
+    times = out["time"].values.astype("datetime64[s]")
+    return np.asarray(out.values, dtype="float32"), [(t, t) for t in times]
+
+
+def _lonlat_names(da) -> tuple[str, str]:
+    lon = next(n for n in ("lon", "longitude", "x") if n in da.dims)
+    lat = next(n for n in ("lat", "latitude", "y") if n in da.dims)
+    return lon, lat

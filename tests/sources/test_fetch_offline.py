@@ -118,6 +118,11 @@ def test_fetched_study_validates_and_runs_once_the_tables_are_added(fetched, tmp
         table.npp_mean_g_c_m2 - table.reference_npp_mean_g_c_m2) / table.reference_npp_mean_g_c_m2)
     assert table.reference_npp_mean_g_c_m2.between(80, 90).all()
 
+    from carbon_balance.figures.reference import reference_figures
+
+    figures = reference_figures(out)
+    assert [p.name for p in figures] == ["reference_scatter.png", "reference_difference_2005.png"]
+
 
 def test_plan_lists_without_writing(catalog, tmp_path, capsys):
     assert _fetch(tmp_path / "planned", catalog, "--plan") == 0

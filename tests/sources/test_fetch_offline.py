@@ -180,3 +180,16 @@ def test_a_rerun_fetches_only_what_is_missing(catalog, tmp_path, monkeypatch):
     assert _fetch(out, catalog, "--no-reference", "--workers", "1") == 0
     assert "radiation" in done and "ndvi" not in done
     assert (out / "study.toml").is_file() and not staging.exists()
+
+
+def test_a_staging_folder_of_another_request_is_not_reused(catalog, tmp_path):
+    out = tmp_path / "s"
+    staging = tmp_path / ".s.fetching"
+    (staging / ".records").mkdir(parents=True)
+    (staging / ".records" / "request.json").write_text('{"bbox": [0, 0, 1, 1]}')
+    (staging / "ndvi").mkdir()
+    (staging / "ndvi/ndvi_2005.tif").write_text("not the region's NDVI")
+    (staging / ".records" / "ndvi__ndvi_2005.tif.json").write_text("{}")
+    assert _fetch(out, catalog, "--no-reference") == 0
+    with rasterio.open(out / "ndvi/ndvi_2005.tif") as d:
+        assert d.count == 12

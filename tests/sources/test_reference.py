@@ -50,3 +50,24 @@ def test_pixel_statistics_by_hand():
     assert s["rmse_g_c_m2"] == pytest.approx(np.sqrt((1 + 0 + 4) / 3))
     # r = cov/(sd sd): x = 1,2,3; y = 2,2,5 -> r = 3/(sqrt(2)*sqrt(6)) -> r^2 = 0.75
     assert s["r2"] == pytest.approx(0.75)
+
+
+def test_all_years_statistics_pool_the_pairs_of_every_year(tmp_path):
+    """Year 1: pairs (400, 500), (600, 500); year 2: (300, 100), (500, 300).
+    Pooled by hand: d = -100, 100, 200, 200: bias 100, RMSE sqrt(100000/4) = 158.11;
+    a = 400 600 300 500 (mean 450, var 12500), b = 500 500 100 300 (mean 350, var 27500),
+    cov 12500: r^2 = 12500^2 / (12500 * 27500) = 5/11."""
+    units = gpd.GeoDataFrame({"unit_id": ["A"]}, geometry=[box(0, 0, 2000, 2000)], crs=CRS)
+    npp, ref = {}, {}
+    for year, a, b in ((2005, [[400, 600], [0, 0]], [[500, 500], [0, 0]]),
+                       (2010, [[300, 500], [0, 0]], [[100, 300], [0, 0]])):
+        _tif(tmp_path / f"n{year}.tif", a)
+        _tif(tmp_path / f"r{year}.tif", b)
+        npp[year], ref[year] = tmp_path / f"n{year}.tif", tmp_path / f"r{year}.tif"
+    res = reference_comparison(npp, ref, units)      # vegetated: NPP > 0
+    pooled = res.stats.set_index("year").loc["all"]
+    assert pooled.n == 4
+    assert pooled.bias_g_c_m2 == pytest.approx(100.0)
+    assert pooled.rmse_g_c_m2 == pytest.approx(np.sqrt(100000 / 4))
+    assert pooled.r2 == pytest.approx(5 / 11)
+    assert len(res.pixels) == 4

@@ -24,7 +24,7 @@ COMPARISON_COLUMNS = ["unit_id", "year", "npp_mean_g_c_m2", "reference_npp_mean_
                       "difference_percent", "compared_area_km2"]
 STATS_COLUMNS = ["year", "n", "bias_g_c_m2", "rmse_g_c_m2", "r2", "npp_mean_g_c_m2",
                  "reference_npp_mean_g_c_m2"]
-#: Pixel pairs kept for the scatter plot (every k-th pair, deterministic).
+#: Pixel pairs kept for the scatter plot (every k-th pair of each year, deterministic).
 MAX_PIXEL_PAIRS = 20_000
 
 
@@ -103,9 +103,10 @@ def reference_comparison(npp_paths: dict[int, Path], reference_paths: dict[int, 
     from .zonal import cell_areas_m2, coverage_fractions, zonal_sums
 
     rows, stats, pixels, cache = [], [], [], {}
-    for year in sorted(npp_paths):
-        if year not in reference_paths:
-            continue
+    pooled = _Moments()
+    years = [y for y in sorted(npp_paths) if y in reference_paths]
+    per_year = max(1, MAX_PIXEL_PAIRS // max(1, len(years)))
+    for year in years:
         with rasterio.open(npp_paths[year]) as ds:
             npp = ds.read(1, masked=True).astype("float64").filled(np.nan)
             transform, crs = ds.transform, ds.crs
@@ -120,8 +121,7 @@ def reference_comparison(npp_paths: dict[int, Path], reference_paths: dict[int, 
             cache[key] = (coverage_fractions(units, npp.shape, transform, crs),
                           cell_areas_m2(npp.shape, transform, crs))
         cov, area = cache[key]
-        w = both.astype(float)
-        area_m2 = zonal_sums(w, cov, area)
+        area_m2 = zonal_sums(both.astype(float), cov, area)
         npp_sum = zonal_sums(np.where(both, npp, 0.0), cov, area)
         ref_sum = zonal_sums(np.where(both, ref, 0.0), cov, area)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -130,18 +130,46 @@ def reference_comparison(npp_paths: dict[int, Path], reference_paths: dict[int, 
             diff = 100.0 * (npp_mean - ref_mean) / ref_mean
         for i, uid in enumerate(cov.unit_ids):
             rows.append((uid, int(year), npp_mean[i], ref_mean[i], diff[i], area_m2[i] / 1e6))
-        stats.append({"year": str(year), **pixel_statistics(npp[both], ref[both])})
-        pixels.append(pd.DataFrame({"year": int(year), "npp_g_c_m2": npp[both],
-                                    "reference_npp_g_c_m2": ref[both]}))
+        a, b = npp[both], ref[both]
+        stats.append({"year": str(year), **pixel_statistics(a, b)})
+        pooled.add(a, b)
+        step = max(1, int(np.ceil(a.size / per_year)))
+        pixels.append(pd.DataFrame({"year": int(year), "npp_g_c_m2": a[::step],
+                                    "reference_npp_g_c_m2": b[::step]}))
+    if pooled.n:
+        stats.append({"year": "all", **pooled.statistics()})
     pix = pd.concat(pixels, ignore_index=True) if pixels else pd.DataFrame(
         columns=["year", "npp_g_c_m2", "reference_npp_g_c_m2"])
-    if len(pix):
-        stats.append({"year": "all", **pixel_statistics(pix.npp_g_c_m2.to_numpy(),
-                                                        pix.reference_npp_g_c_m2.to_numpy())})
-    step = max(1, int(np.ceil(len(pix) / MAX_PIXEL_PAIRS)))
     return ReferenceComparison(pd.DataFrame(rows, columns=COMPARISON_COLUMNS),
-                               pd.DataFrame(stats, columns=STATS_COLUMNS),
-                               pix.iloc[::step].reset_index(drop=True))
+                               pd.DataFrame(stats, columns=STATS_COLUMNS), pix)
+
+
+class _Moments:
+    """Running sums of paired values, for the all-years statistics without keeping every
+    pixel of every year in memory."""
+
+    def __init__(self):
+        self.n = 0
+        self.sa = self.sb = self.saa = self.sbb = self.sab = 0.0
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.n += a.size
+        self.sa += a.sum()
+        self.sb += b.sum()
+        self.saa += (a * a).sum()
+        self.sbb += (b * b).sum()
+        self.sab += (a * b).sum()
+
+    def statistics(self) -> dict:
+        n = self.n
+        ma, mb = self.sa / n, self.sb / n
+        # mean((a-b)^2) = mean(a^2) - 2 mean(ab) + mean(b^2)
+        msd = max(self.saa / n - 2 * self.sab / n + self.sbb / n, 0.0)
+        va, vb = self.saa / n - ma * ma, self.sbb / n - mb * mb
+        cov = self.sab / n - ma * mb
+        r2 = cov * cov / (va * vb) if n > 1 and va > 0 and vb > 0 else np.nan
+        return {"n": n, "bias_g_c_m2": ma - mb, "rmse_g_c_m2": float(np.sqrt(msd)),
+                "r2": float(r2), "npp_mean_g_c_m2": ma, "reference_npp_mean_g_c_m2": mb}
 
 
 def study_reference_comparison(study, grids: dict[int, dict[str, Path]], units,

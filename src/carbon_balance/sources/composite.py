@@ -50,7 +50,7 @@ def composite_months(dates, year: int) -> np.ndarray:
     """
     months = []
     for start, end in dates:
-        s, e = _datetime64(start), _datetime64(end)
+        s, e = to_datetime64(start), to_datetime64(end)
         mid = s + (e - s) // 2
         y = mid.astype("datetime64[Y]").astype(int) + 1970
         m = mid.astype("datetime64[M]").astype(int) % 12 + 1
@@ -58,7 +58,7 @@ def composite_months(dates, year: int) -> np.ndarray:
     return np.asarray(months, dtype=int)
 
 
-def _datetime64(value) -> np.datetime64:
+def to_datetime64(value) -> np.datetime64:
     """A datetime, string or datetime64 as naive UTC datetime64[s]."""
     if getattr(value, "tzinfo", None) is not None:
         from datetime import timezone

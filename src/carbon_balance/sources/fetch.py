@@ -125,6 +125,21 @@ def _zarr_asset(cat: Catalog, source: Source):
     return None
 
 
+def _require_zarr(href: str, source: Source) -> None:
+    """The Zarr store of a collection needs zarr (and adlfs for az:// or abfs://), which
+    carbon-balance does not install: say so before trying."""
+    from importlib.util import find_spec
+
+    needed = ["zarr"] + (["adlfs"] if href.startswith(("az://", "abfs://")) else
+                         ["aiohttp"] if href.startswith("http") else [])
+    missing = [m for m in needed if find_spec(m) is None]
+    if missing:
+        raise InputError(f"{source.collection} is a Zarr store ({href}); reading it needs "
+                         f"{', '.join(missing)}", key=source.name,
+                         fix=f"pip install {' '.join(missing)}, or point --stac-url at a "
+                         "catalog with per-year NetCDF items (docs/inputs.md)")
+
+
 def _clean_href(href: str) -> str:
     """An asset href without its query string (Planetary Computer's SAS token)."""
     parts = urlsplit(href)
@@ -184,6 +199,7 @@ def _monthly(cat: Catalog, source: Source, grid: TargetGrid, year: int, records:
         if zarr is None:
             raise _empty(cat, source, grid, year)
         hrefs, kwargs = [zarr[0]], zarr[1]
+        _require_zarr(zarr[0], source)
         records.append({"source": source.name, "collection": source.collection, "item": None,
                         "asset": "zarr", "href": _clean_href(zarr[0]), "year": year,
                         "licence": source.licence, "citation": source.citation})
@@ -303,7 +319,9 @@ def fetch_study(out, *, years, bbox=None, units=None, units_id=None, units_name=
         return _plan(cat, jobs, grid)
     staging = out.parent / f".{out.name}.fetching"
     records_dir = staging / ".records"
-    records_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_staging(staging, records_dir, {
+        "stac_url": stac_url, "bbox": list(grid.bbox), "crs": crs, "resolution": resolution,
+        "sources": sorted(s.name for s in sources.values())})
     geobox = grid.geobox()
     todo = [j for j in jobs if not ((staging / j.path).is_file()
                                     and (records_dir / (j.path.replace("/", "__") + ".json")).is_file())]
@@ -348,6 +366,20 @@ def fetch_study(out, *, years, bbox=None, units=None, units_id=None, units_name=
     return out / "study.toml"
 
 
+def _prepare_staging(staging: Path, records_dir: Path, request: dict) -> None:
+    """Create the hidden staging folder, or reuse the one of an interrupted fetch of the
+    same request (same catalog, region, grid and sources; years may differ). The
+    rasters of another request are removed, never mixed in."""
+    marker = records_dir / "request.json"
+    if staging.exists():
+        same = marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == request
+        if not same:
+            log.info("%s holds rasters of another request; starting afresh", staging)
+            shutil.rmtree(staging)
+    records_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(request), encoding="utf-8")
+
+
 def _copy_class_table(source: Source, staging: Path) -> None:
     from importlib import resources
 
@@ -363,7 +395,8 @@ def _run_jobs(cat, jobs, grid, geobox, staging, records_dir, workers, show_progr
     with Progress(disable=not show_progress, transient=False) as bar:
         def one(job: Job):
             records: list = []
-            array = compute_job(cat, job, grid, records)
+            with network_errors(f"finding {job.output} {job.year}", cat.url):
+                array = compute_job(cat, job, grid, records)
             n_blocks = len(array.chunks[1]) * len(array.chunks[2])
             task = bar.add_task(f"{job.output} {job.year}", total=n_blocks)
             with network_errors(f"reading {job.output} {job.year}", cat.url):

@@ -60,14 +60,24 @@ def load_cog(items, source: Source, grid: TargetGrid, *, asset: str | None = Non
                        resampling=resampling or source.resampling,
                        chunks={"x": CHUNK, "y": CHUNK}, fail_on_error=True,
                        **({} if nodata is None else {"nodata": nodata}))
-    # one time step per solar day; its period is that of the items of that day
-    periods = {}
-    for it in items:
-        start, end = item_period(it)
-        periods.setdefault(np.datetime64(start.replace(tzinfo=None), "D"), (start, end))
-    days = ds.time.values.astype("datetime64[D]")
-    steps = [periods.get(d, (d, d)) for d in days]
+    # one time step per solar day (tiles of one composite are mosaicked); its period is
+    # that of the item whose period holds the step's time (a solar day may be a calendar
+    # day before or after the UTC date of the item's start)
+    periods = sorted({item_period(it) for it in items})
+    steps = [_period_of(t, periods) for t in ds.time.values]
     return ds[asset].data, steps
+
+
+def _period_of(time, periods):
+    """The (start, end) among ``periods`` that holds ``time`` (within a day), else the one
+    starting nearest to it."""
+    from .composite import to_datetime64 as naive
+
+    t = np.datetime64(time, "s")
+    day = np.timedelta64(1, "D")
+    holding = [p for p in periods if naive(p[0]) - day <= t <= naive(p[1]) + day]
+    pool = holding or periods
+    return min(pool, key=lambda p: abs(naive(p[0]) - t))
 
 
 def load_netcdf(items_or_assets, source: Source, grid: TargetGrid, year: int,

@@ -62,10 +62,27 @@ def network_errors(what: str, url: str):
                            fix="check the network connection or proxy; `fetch` is the only "
                            "command that needs one. Offline, point --stac-url at a static "
                            "catalog (file://...)") from None
-    except Exception as exc:  # pystac-client's APIError, rasterio/GDAL read errors, bad JSON
+    except KeyError as exc:
+        raise NetworkError(f"{what}: the item has no asset {exc}", file=url,
+                           fix="the catalog does not use the registry's asset keys; add a row "
+                           "for it to registry.csv (docs/inputs.md)") from None
+    except _catalog_errors() as exc:
+        # pystac-client's APIError, pystac's STACError, GDAL read errors, invalid JSON,
+        # missing files: a problem of the catalog or its assets, not of carbon-balance
         raise NetworkError(f"{what}: {exc.__class__.__name__}: {exc}", file=url,
                            fix="check --stac-url and that the catalog lists this collection; "
                            "rerun to resume") from None
+
+
+def _catalog_errors() -> tuple[type[BaseException], ...]:
+    import json
+
+    import pystac
+    import pystac_client.exceptions
+    import rasterio.errors
+
+    return (pystac_client.exceptions.APIError, pystac.STACError, rasterio.errors.RasterioError,
+            json.JSONDecodeError, OSError)
 
 
 class Catalog:

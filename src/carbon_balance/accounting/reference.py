@@ -197,3 +197,17 @@ def write_reference_comparison(folder: Path, result: ReferenceComparison) -> lis
         df.to_csv(path, index=False)
         out.append(path)
     return out
+
+
+def write_study_reference(study, folder: Path, grids: dict[int, dict[str, Path]], units,
+                          vegetated: dict | None = None) -> list[Path]:
+    """The one call ``run`` needs: compare and write the tables when the study has a
+    ``[reference]``; nothing (an empty list) when it has none."""
+    result = study_reference_comparison(study, grids, units, vegetated)
+    return [] if result is None else write_reference_comparison(folder, result)
+
+
+def reference_input_files(study) -> list[Path]:
+    """The reference rasters of the study years (for the manifest's input hashes)."""
+    ref = getattr(study, "reference", None)
+    return [] if ref is None else [ref.path(study, y) for y in study.study.years]

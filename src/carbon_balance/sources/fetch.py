@@ -215,11 +215,13 @@ def _annual(cat: Catalog, source: Source, grid: TargetGrid, year: int, records: 
     import dask.array as da
 
     items, used = _search(cat, source, grid.bbox, year)
+    # the map of that year only (a search also returns items touching it at its ends)
+    items = [it for it in items if _mid_year(it) == used]
     if not items:
         raise _empty(cat, source, grid, year)
     items = [cat.sign(it) for it in items]
     raw, _ = load_cog(items, source, grid)
-    raw = raw[:1]   # one map per year (tiles of a year share a day)
+    raw = raw[:1]   # the tiles of a year's map share a day and are mosaicked into one step
     records += [dict(_record(it, source, source.asset), year_used=used) for it in items]
     if source.role == "vegetation":
         return raw.astype("uint8")
@@ -227,6 +229,11 @@ def _annual(cat: Catalog, source: Source, grid: TargetGrid, year: int, records: 
     return da.map_blocks(lambda r: composite.physical_values(
         r, scale=source.scale * factor, offset=source.offset * factor, nodata=source.nodata,
         valid_min=source.valid_min, valid_max=source.valid_max), raw, dtype="float32")
+
+
+def _mid_year(item) -> int:
+    start, end = item_period(item)
+    return (start + (end - start) / 2).year
 
 
 def _empty(cat: Catalog, source: Source, grid: TargetGrid, year: int) -> NetworkError:

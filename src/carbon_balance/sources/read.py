@@ -14,8 +14,10 @@ import numpy as np
 from .registry import Source
 from .stac import item_period
 
-#: Pixels per dask chunk edge (bounded memory: one chunk of every time step at a time).
-CHUNK = 1024
+#: Pixels per dask chunk edge. Memory is bounded by one block of every time step of a
+#: year: 46 MODIS composites (Terra and Aqua) x 512 x 512 x (int16 NDVI + int8 quality
+#: + float32 values) is about 100 MB.
+CHUNK = 512
 
 
 @dataclass(frozen=True)

@@ -88,12 +88,10 @@ def ndvi_raw(n_rows, n_cols, doy):
     return raw
 
 
-def reliability(n_rows, n_cols, doy):
-    """Generated pixel_reliability: row 1 cloudy (3) in every third composite."""
-    q = np.zeros((n_rows, n_cols), "int8")
-    if (doy // 16) % 3 == 0:
-        q[1, :] = 3
-    return q
+def reliability(n_rows, n_cols, doy, h):
+    """Generated pixel_reliability: 0 (good), except the whole h28 tile cloudy (3) in the
+    composite starting on DOY 129, the only one whose midpoint falls in May."""
+    return np.full((n_rows, n_cols), 3 if (h == 28 and doy == 129) else 0, "int8")
 
 
 def build_catalog(root: Path, years=(2005,)) -> Path:
@@ -121,7 +119,7 @@ def build_catalog(root: Path, years=(2005,)) -> Path:
                 f_ndvi = data / "modis-13A1-061" / f"{iid}_500m_16_days_NDVI.tif"
                 f_rel = data / "modis-13A1-061" / f"{iid}_500m_16_days_pixel_reliability.tif"
                 _cog(f_ndvi, ndvi_raw(*shape, doy), transform, SINUSOIDAL, "int16", -3000)
-                _cog(f_rel, reliability(*shape, doy), transform, SINUSOIDAL, "int8", -1)
+                _cog(f_rel, reliability(*shape, doy, h), transform, SINUSOIDAL, "int8", -1)
                 item = _item(iid, fp, start, end, {"platform": "terra", "modis:horizontal-tile": h,
                                                    "modis:vertical-tile": 6, "proj:wkt2": sinu_wkt})
                 item.add_asset("500m_16_days_NDVI", _asset(f_ndvi, transform, shape, sinu_wkt, {

@@ -54,3 +54,21 @@ def test_registry_has_one_default_per_role_and_the_surveyed_collections():
         "modis-17A3HGF-061", "Npp_500m")
     assert registry()["terraclimate-srad"].units == "W/m2"
     assert select_sources({"ndvi": "modis-13q1-061"})["ndvi"].asset == "250m_16_days_NDVI"
+
+
+def test_monthly_counts_count_the_composites_kept():
+    v = np.array([[0.2, np.nan], [np.nan, np.nan], [0.3, 0.4]], dtype="float32")[:, :, None]
+    counts = composite.monthly_counts(v, np.array([1, 1, 2]))
+    assert counts.dtype == np.uint8
+    assert counts[0, :, 0].tolist() == [1, 0] and counts[1, :, 0].tolist() == [1, 1]
+    assert not counts[2:].any()
+
+
+def test_missing_months_are_interpolated_in_time():
+    nan = np.nan
+    v = np.array([[nan, nan, 0.3, nan, nan, 0.6, nan, nan, nan, nan, 0.2, nan],
+                  [nan] * 12], dtype="float32").T       # (12 months, 2 cells)
+    out = composite.fill_missing_months(v)
+    np.testing.assert_allclose(out[:, 0], [0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.52, 0.44, 0.36,
+                                           0.28, 0.2, 0.2], rtol=1e-6)
+    assert np.isnan(out[:, 1]).all()                    # no valid month: stays nodata

@@ -69,10 +69,25 @@ def test_fetched_values_are_composited_and_converted(fetched):
     # every monthly maximum lies in [0.2, 0.8], the peak in summer
     assert np.nanmin(ndvi) >= 0.2 - 1e-6 and np.nanmax(ndvi) <= 0.8 + 1e-6
     assert np.nanargmax(np.nanmean(ndvi, axis=(1, 2))) in (5, 6)
+    assert not np.isnan(ndvi).any()
     with rasterio.open(fetched / "climate/temperature_2005.tif") as d:
         t = d.read()
     # (tmax + tmin) / 2 = 17 + 10 sin((m-3)/12 2pi): January (m=0) 17 - 10 sin(pi/2) = 7 degC
     np.testing.assert_allclose(t[0], 7.0, atol=0.02)
+    with rasterio.open(fetched / "masks/ndvi_composites_2005.tif") as d:
+        counts = d.read()
+    # Composites start on DOY 1, 17, ..., 353 (23 in 2005); by their midpoints (start +
+    # 7.5 days) every month holds two except May (DOY 129, mid 16 May; DOY 145 has its
+    # midpoint on 1 June). May's composite is cloudy on the whole h28 tile: its cells keep
+    # none, and their May NDVI is the mean of April's and June's; h27's keep it.
+    assert counts.shape == (12, 24, 24)
+    assert all((counts[m] == 2).all() for m in range(12) if m != 4)
+    may = counts[4]
+    assert set(np.unique(may)) == {0, 1}
+    assert may[0, 0] == 1 and may[-1, -1] == 0             # NW corner h27, SE corner h28
+    filled = may == 0
+    np.testing.assert_allclose(ndvi[4][filled], (ndvi[3][filled] + ndvi[5][filled]) / 2, rtol=1e-6)
+    assert not np.allclose(ndvi[4][~filled], (ndvi[3][~filled] + ndvi[5][~filled]) / 2)
     with rasterio.open(fetched / "reference/npp_2005.tif") as d:
         npp = d.read(1)
     # raw 800 / 900 x 0.0001 kg C m-2 -> 80 / 90 g C m-2 in h27 / h28. The tile boundary

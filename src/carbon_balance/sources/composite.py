@@ -86,6 +86,43 @@ def monthly_maximum(values: np.ndarray, months: np.ndarray) -> np.ndarray:
     return out
 
 
+def fill_missing_months(monthly: np.ndarray) -> np.ndarray:
+    """Months without a valid composite (NaN) filled by linear interpolation in time
+    between the nearest valid months of the year; before the first or after the last valid
+    month, that month's value. A cell with no valid month stays NaN.
+
+    Why: CASA's annual NPP is nodata where any month is, and in cloudy seasons every
+    16-day composite of a month can be masked; interpolating the NDVI time series is the
+    usual gap filling (e.g. Jonsson & Eklundh 2004, doi:10.1016/j.cageo.2004.05.006).
+    The counts raster (:func:`monthly_counts`) keeps 0 where a month was filled.
+    """
+    v = np.asarray(monthly, dtype="float32")
+    valid = np.isfinite(v)
+    n = v.shape[0]
+    idx = np.arange(n).reshape((n,) + (1,) * (v.ndim - 1))
+    prev = np.maximum.accumulate(np.where(valid, idx, -1), axis=0)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(valid, idx, n), 0), axis=0), 0)
+    pv = np.take_along_axis(v, np.clip(prev, 0, n - 1), axis=0)
+    nv = np.take_along_axis(v, np.clip(nxt, 0, n - 1), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = (idx - prev) / (nxt - prev)
+        inner = pv + (nv - pv) * w
+    out = np.where(valid, v, np.where(prev < 0, nv, np.where(nxt >= n, pv, inner)))
+    return out.astype("float32")
+
+
+def monthly_counts(values: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Number of valid (finite) composites per month and cell: (12, ...) uint8. Written
+    beside the NDVI as the record of the quality mask (0: the month is nodata there)."""
+    finite = np.isfinite(np.asarray(values))
+    out = np.zeros((12,) + finite.shape[1:], dtype="uint8")
+    for m in range(1, 13):
+        sel = months == m
+        if sel.any():
+            out[m - 1] = finite[sel].sum(axis=0)
+    return out
+
+
 def mean_temperature(tmax: np.ndarray, tmin: np.ndarray) -> np.ndarray:
     """Monthly mean air temperature [degC] = (Tmax + Tmin) / 2, as TerraClimate's
     documentation defines it (Abatzoglou et al. 2018, doi:10.1038/sdata.2017.191)."""

@@ -48,6 +48,9 @@ OUTPUTS = {
     "vegetation": ("landcover/landcover_{year}.tif", ("vegetation",), None),
     "reference": ("reference/npp_{year}.tif", ("reference_npp",), "g C m-2 yr-1"),
 }
+#: Per 16-day source and year: the number of composites per month and cell that passed
+#: the quality mask (12 bands, uint8), written with the monthly values.
+COUNTS = "masks/{output}_composites_{year}.tif"
 #: The land-cover crosswalk, copied from the package's class tables into the study folder
 #: (the study says which table it used, and a user can adapt it to the region).
 CLASS_TABLE = "landcover/{name}.csv"
@@ -181,13 +184,16 @@ def _monthly(cat: Catalog, source: Source, grid: TargetGrid, year: int, records:
                                           valid_max=source.valid_max)
             if keep is not None:
                 v = composite.quality_masked(v, q, keep)
-            return composite.monthly_maximum(v, months)
+            # 12 monthly maxima (months without a kept composite interpolated), then 12
+            # counts of the composites kept (the record of the mask; 0 = filled)
+            monthly = composite.fill_missing_months(composite.monthly_maximum(v, months))
+            return np.concatenate([monthly, composite.monthly_counts(v, months).astype("float32")])
 
         records += [_record(it, source, source.asset) for it in items]
         if source.quality_asset:
             records += [_record(it, source, source.quality_asset) for it in items]
         return da.map_blocks(block, raw, qual, dtype="float32",
-                             chunks=((12,),) + raw.chunks[1:])
+                             chunks=((24,),) + raw.chunks[1:])
     # monthly: NetCDF items (one file per year), or one Zarr store for the collection
     if items:
         items = [cat.sign(it) for it in items]
@@ -259,34 +265,42 @@ def compute_job(cat: Catalog, job: Job, grid: TargetGrid, records: list):
     return lazy(_monthly(cat, src, grid, job.year, records))
 
 
-def write_raster(path: Path, array, geobox, *, progress=None) -> Path:
-    """Write a (bands, y, x) array block by block as a tiled GeoTIFF (written whole to a
-    temporary name, then renamed)."""
+def write_rasters(outputs: dict, array, geobox, *, progress=None) -> list[Path]:
+    """Write bands of a (bands, y, x) array block by block as tiled GeoTIFFs, each
+    written whole under a temporary name, then renamed. ``outputs``: {path: (band slice,
+    dtype, nodata)}; one pass over the blocks fills every file (the inputs are read once)."""
     import dask.array as da
     import rasterio
     from rasterio.windows import Window
 
     array = da.asarray(array)
-    integer = array.dtype.kind in "ui"
-    tmp = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = dict(driver="GTiff", width=geobox.shape.x, height=geobox.shape.y,
-                   count=array.shape[0], dtype=str(array.dtype), crs=geobox.crs.to_wkt(),
-                   transform=geobox.affine, tiled=True, blockxsize=256, blockysize=256,
-                   compress="deflate", nodata=0 if integer else np.nan)
-    with rasterio.open(tmp, "w", **profile) as dst:
+    dsts = {}
+    try:
+        for path, (bands, dtype, nodata) in outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            count = len(range(*bands.indices(array.shape[0])))
+            dsts[path] = rasterio.open(
+                path.with_name(path.name + ".part"), "w", driver="GTiff",
+                width=geobox.shape.x, height=geobox.shape.y, count=count, dtype=dtype,
+                crs=geobox.crs.to_wkt(), transform=geobox.affine, tiled=True,
+                blockxsize=256, blockysize=256, compress="deflate", nodata=nodata)
         y0 = 0
         for ys in array.chunks[1]:
             x0 = 0
             for xs in array.chunks[2]:
                 block = np.asarray(array[:, y0:y0 + ys, x0:x0 + xs].compute())
-                dst.write(block, window=Window(x0, y0, xs, ys))
+                for path, (bands, dtype, _) in outputs.items():
+                    dsts[path].write(block[bands].astype(dtype), window=Window(x0, y0, xs, ys))
                 x0 += xs
                 if progress is not None:
                     progress()
             y0 += ys
-    os.replace(tmp, path)
-    return path
+    finally:
+        for dst in dsts.values():
+            dst.close()
+    for path in outputs:
+        os.replace(path.with_name(path.name + ".part"), path)
+    return list(outputs)
 
 
 def fetch_study(out, *, years, bbox=None, units=None, units_id=None, units_name=None,
@@ -354,7 +368,8 @@ def fetch_study(out, *, years, bbox=None, units=None, units_id=None, units_name=
         "sources": {s.role: {k: v for k, v in s.__dict__.items()} for s in sources.values()},
         "quality_masks": {s.name: {"asset": s.quality_asset, "kept_values": list(s.quality_keep),
                                    "rule": "pixels whose quality value is not kept are NaN before "
-                                   "the monthly maximum"}
+                                   "the monthly maximum",
+                                   "counts": COUNTS.format(output=s.role, year="{year}")}
                           for s in sources.values() if s.quality_asset},
         "rasters": records,
     }
@@ -396,6 +411,17 @@ def _copy_class_table(source: Source, staging: Path) -> None:
     target.write_text(table.read_text(encoding="utf-8"), encoding="utf-8")
 
 
+def job_outputs(job: Job, folder: Path) -> dict:
+    """{path: (band slice, dtype, nodata)} of the files one job writes."""
+    if job.output == "vegetation":
+        return {folder / job.path: (slice(None), "uint8", 0)}
+    if job.sources[0].cadence == "16-day":   # monthly values, then the composite counts
+        counts = folder / COUNTS.format(output=job.output, year=job.year)
+        return {folder / job.path: (slice(0, 12), "float32", np.nan),
+                counts: (slice(12, 24), "uint8", None)}
+    return {folder / job.path: (slice(None), "float32", np.nan)}
+
+
 def _run_jobs(cat, jobs, grid, geobox, staging, records_dir, workers, show_progress):
     from rich.progress import Progress
 
@@ -406,11 +432,12 @@ def _run_jobs(cat, jobs, grid, geobox, staging, records_dir, workers, show_progr
                 array = compute_job(cat, job, grid, records)
             n_blocks = len(array.chunks[1]) * len(array.chunks[2])
             task = bar.add_task(f"{job.output} {job.year}", total=n_blocks)
+            outputs = job_outputs(job, staging)
             with network_errors(f"reading {job.output} {job.year}", cat.url):
-                write_raster(staging / job.path, array, geobox,
-                             progress=lambda: bar.advance(task))
+                write_rasters(outputs, array, geobox, progress=lambda: bar.advance(task))
             (records_dir / (job.path.replace("/", "__") + ".json")).write_text(
                 json.dumps({"path": job.path, "output": job.output, "year": job.year,
+                            "files": [p.relative_to(staging).as_posix() for p in outputs],
                             "items": records}, default=str), encoding="utf-8")
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

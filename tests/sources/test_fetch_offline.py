@@ -208,3 +208,15 @@ def test_a_staging_folder_of_another_request_is_not_reused(catalog, tmp_path):
     assert _fetch(out, catalog, "--no-reference") == 0
     with rasterio.open(out / "ndvi/ndvi_2005.tif") as d:
         assert d.count == 12
+
+
+def test_a_land_cover_year_after_the_last_map_takes_the_latest_earlier_one(catalog):
+    from carbon_balance.sources.fetch import _search
+    from carbon_balance.sources.registry import registry
+    from carbon_balance.sources.stac import Catalog
+
+    cat = Catalog(f"file://{catalog}")
+    items, used = _search(cat, registry()["esa-cci-lc"], BBOX, 2007)   # the fixture maps 2005
+    assert used == 2005 and [it.id for it in items] == ["C3S-LC-L4-LCCS-Map-300m-P1Y-2005-N30E110"]
+    assert _search(cat, registry()["esa-cci-lc"], BBOX, 2011) == ([], 2011)   # > 5 years
+    assert _search(cat, registry()["modis-13a1-061"], BBOX, 2006)[0] == []    # NDVI: no lookback

@@ -110,6 +110,10 @@ def _search(cat: Catalog, source: Source, bbox, year: int) -> tuple[list, int]:
     for y in tries:
         start, end = year_span(y)
         items = cat.search(source.collection, bbox, start, end)
+        if source.cadence in ("annual", "16-day"):
+            # the maps and composites of that year only, by the midpoint of their period
+            # (a search also returns those touching the year at its ends)
+            items = [it for it in items if _mid_year(it) == y]
         if items:
             if y != year:
                 log.warning("%s: no %d map; using %d (the latest within %d years)",
@@ -159,7 +163,9 @@ def _record(item, source: Source, asset: str) -> dict:
 
 
 def _monthly(cat: Catalog, source: Source, grid: TargetGrid, year: int, records: list):
-    """(12, y, x) values [source units] of a monthly or 16-day source for ``year``."""
+    """(values, GeoBox): (12, y, x) [source units] of a monthly source for ``year`` on its
+    own grid; of a 16-day source, (24, y, x) on the study grid: the 12 monthly
+    composites, then the 12 counts of composites kept."""
     import dask.array as da
 
     items, _ = _search(cat, source, grid.bbox, year)
@@ -193,7 +199,7 @@ def _monthly(cat: Catalog, source: Source, grid: TargetGrid, year: int, records:
         if source.quality_asset:
             records += [_record(it, source, source.quality_asset) for it in items]
         return da.map_blocks(block, raw, qual, dtype="float32",
-                             chunks=((24,),) + raw.chunks[1:])
+                             chunks=((24,),) + raw.chunks[1:]), grid.geobox()
     # monthly: NetCDF items (one file per year), or one Zarr store for the collection
     if items:
         items = [cat.sign(it) for it in items]
@@ -210,10 +216,10 @@ def _monthly(cat: Catalog, source: Source, grid: TargetGrid, year: int, records:
                         "asset": "zarr", "href": _clean_href(zarr[0]), "year": year,
                         "licence": source.licence, "citation": source.citation})
     with network_errors(f"reading {source.name} {year}", hrefs[0]):
-        raw, _ = load_netcdf(hrefs, source, grid, year, kwargs)
+        raw, native = load_netcdf(hrefs, source, grid, year, kwargs)
     return composite.physical_values(raw, scale=source.scale, offset=source.offset,
                                      nodata=source.nodata, valid_min=source.valid_min,
-                                     valid_max=source.valid_max)
+                                     valid_max=source.valid_max), native
 
 
 def _annual(cat: Catalog, source: Source, grid: TargetGrid, year: int, records: list):
@@ -221,8 +227,6 @@ def _annual(cat: Catalog, source: Source, grid: TargetGrid, year: int, records: 
     import dask.array as da
 
     items, used = _search(cat, source, grid.bbox, year)
-    # the map of that year only (a search also returns items touching it at its ends)
-    items = [it for it in items if _mid_year(it) == used]
     if not items:
         raise _empty(cat, source, grid, year)
     items = [cat.sign(it) for it in items]
@@ -250,19 +254,27 @@ def _empty(cat: Catalog, source: Source, grid: TargetGrid, year: int) -> Network
 
 
 def compute_job(cat: Catalog, job: Job, grid: TargetGrid, records: list):
-    """The (lazy) array of one output raster (bands, y, x)."""
+    """(lazy array (bands, y, x), GeoBox) of one output raster. Climate stays on its own
+    grid (``run`` aligns it); NDVI, land cover and the reference are on the study grid."""
     import dask.array as da
 
     def lazy(a):
         return da.asarray(a, chunks=(-1, CHUNK, CHUNK))
 
     if job.output == "temperature":
-        tmax, tmin = (lazy(_monthly(cat, s, grid, job.year, records)) for s in job.sources)
-        return da.map_blocks(composite.mean_temperature, tmax, tmin, dtype="float32")
+        (tmax, box), (tmin, box_min) = (_monthly(cat, s, grid, job.year, records)
+                                        for s in job.sources)
+        if tmax.shape != tmin.shape or box != box_min:
+            raise NetworkError(f"{job.sources[0].name} and {job.sources[1].name} of {job.year} "
+                               "are on different grids", file=cat.url,
+                               fix="use one product for Tmax and Tmin (--source)")
+        return da.map_blocks(composite.mean_temperature, lazy(tmax), lazy(tmin),
+                             dtype="float32"), box
     src = job.sources[0]
     if src.cadence == "annual":
-        return lazy(_annual(cat, src, grid, job.year, records))
-    return lazy(_monthly(cat, src, grid, job.year, records))
+        return lazy(_annual(cat, src, grid, job.year, records)), grid.geobox()
+    values, box = _monthly(cat, src, grid, job.year, records)
+    return lazy(values), box
 
 
 def write_rasters(outputs: dict, array, geobox, *, progress=None) -> list[Path]:
@@ -343,14 +355,13 @@ def fetch_study(out, *, years, bbox=None, units=None, units_id=None, units_name=
     _prepare_staging(staging, records_dir, {
         "stac_url": stac_url, "bbox": list(grid.bbox), "crs": crs, "resolution": resolution,
         "sources": sorted(s.name for s in sources.values())})
-    geobox = grid.geobox()
     todo = [j for j in jobs if not ((staging / j.path).is_file()
                                     and (records_dir / (j.path.replace("/", "__") + ".json")).is_file())]
     if len(todo) < len(jobs):
         log.info("resuming: %d of %d rasters already fetched in %s", len(jobs) - len(todo),
                  len(jobs), staging)
     try:
-        _run_jobs(cat, todo, grid, geobox, staging, records_dir, workers, show_progress)
+        _run_jobs(cat, todo, grid, staging, records_dir, workers, show_progress)
     except NetworkError as exc:
         p = exc.problem
         raise NetworkError(p.message, file=p.file, key=p.key,
@@ -422,19 +433,19 @@ def job_outputs(job: Job, folder: Path) -> dict:
     return {folder / job.path: (slice(None), "float32", np.nan)}
 
 
-def _run_jobs(cat, jobs, grid, geobox, staging, records_dir, workers, show_progress):
+def _run_jobs(cat, jobs, grid, staging, records_dir, workers, show_progress):
     from rich.progress import Progress
 
     with Progress(disable=not show_progress, transient=False) as bar:
         def one(job: Job):
             records: list = []
             with network_errors(f"finding {job.output} {job.year}", cat.url):
-                array = compute_job(cat, job, grid, records)
+                array, box = compute_job(cat, job, grid, records)
             n_blocks = len(array.chunks[1]) * len(array.chunks[2])
             task = bar.add_task(f"{job.output} {job.year}", total=n_blocks)
             outputs = job_outputs(job, staging)
             with network_errors(f"reading {job.output} {job.year}", cat.url):
-                write_rasters(outputs, array, geobox, progress=lambda: bar.advance(task))
+                write_rasters(outputs, array, box, progress=lambda: bar.advance(task))
             (records_dir / (job.path.replace("/", "__") + ".json")).write_text(
                 json.dumps({"path": job.path, "output": job.output, "year": job.year,
                             "files": [p.relative_to(staging).as_posix() for p in outputs],

@@ -85,16 +85,15 @@ def _period_of(time, periods):
 def load_netcdf(items_or_assets, source: Source, grid: TargetGrid, year: int,
                 open_kwargs: dict | None = None):
     """Raw (decoded, CF-unpacked) values of variable ``source.asset`` for the 12 months of
-    ``year``, reprojected onto the grid: (numpy (12, y, x), [(start, end)]).
+    ``year`` on the source's own lon/lat grid, clipped to the region plus two cells:
+    (numpy (12, y, x), its GeoBox). They are not resampled here: ``run`` aligns them onto
+    the study grid like any input, and a 4 km field is not stored at 500 m.
 
     ``items_or_assets``: hrefs of NetCDF files (one per year, TerraClimate's THREDDS
     layout) or of one Zarr store with every year (its ``xarray:open_kwargs``).
     """
-    import rioxarray  # noqa: F401  (registers .rio)
     import xarray as xr
-    from rasterio.enums import Resampling
 
-    geobox = grid.geobox()
     frames = []
     for href in items_or_assets:
         kw = dict(open_kwargs or {})
@@ -119,12 +118,15 @@ def load_netcdf(items_or_assets, source: Source, grid: TargetGrid, year: int,
                            file=", ".join(map(str, items_or_assets)),
                            fix="the archive is incomplete for this year; choose other --years")
     lon, lat = _lonlat_names(da)
-    da = da.astype("float32").rename({lon: "x", lat: "y"}).transpose("time", "y", "x")
-    da = da.rio.write_crs("EPSG:4326").rio.write_nodata(np.nan)
-    out = da.rio.reproject(geobox.crs.to_wkt(), shape=geobox.shape.yx, transform=geobox.affine,
-                           resampling=Resampling[source.resampling], nodata=np.nan)
-    times = out["time"].values.astype("datetime64[s]")
-    return np.asarray(out.values, dtype="float32"), [(t, t) for t in times]
+    da = da.sortby(lat, ascending=False).transpose("time", lat, lon)
+    x, y = da[lon].values.astype(float), da[lat].values.astype(float)
+    dx, dy = (x[-1] - x[0]) / (x.size - 1), (y[-1] - y[0]) / (y.size - 1)   # dy < 0
+    from affine import Affine
+    from odc.geo.geobox import GeoBox
+
+    native = GeoBox((y.size, x.size), Affine(dx, 0, x[0] - dx / 2, 0, dy, y[0] - dy / 2),
+                    "EPSG:4326")
+    return np.asarray(da.values, dtype="float32"), native
 
 
 def _lonlat_names(da) -> tuple[str, str]:

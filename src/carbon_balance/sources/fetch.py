@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -64,7 +64,6 @@ class Job:
     year: int
     sources: tuple[Source, ...]
     path: str = ""
-    items: list = field(default_factory=list)
 
 
 def default_resolution(crs: str) -> float:

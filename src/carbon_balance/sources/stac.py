@@ -8,14 +8,11 @@ naming the source and what to try).
 from __future__ import annotations
 
 import contextlib
-import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import CarbonBalanceError
-
-log = logging.getLogger(__name__)
 
 #: The default STAC API: Microsoft Planetary Computer (anonymous, signed asset URLs).
 PLANETARY_COMPUTER = "https://planetarycomputer.microsoft.com/api/stac/v1"

@@ -70,6 +70,8 @@ def _main(
     logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
     for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # fetch: a failed connection's retries end in one message of its own (sources/stac.py)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 @app.command()

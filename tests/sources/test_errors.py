@@ -62,3 +62,15 @@ def test_years_and_sources_parse_or_explain():
 
     with pytest.raises(CarbonBalanceError, match="registered sources for ndvi"):
         select_sources({"ndvi": "sentinel-2"})
+
+
+def test_a_wrapped_connection_failure_is_reported_as_one():
+    """pystac-client raises its APIError from the requests error."""
+    from pystac_client.exceptions import APIError
+
+    with pytest.raises(NetworkError, match="cannot connect"):
+        with network_errors("opening the STAC catalog", "https://example.org/stac"):
+            try:
+                raise requests.ConnectionError("Max retries exceeded")
+            except requests.ConnectionError as exc:
+                raise APIError(str(exc)) from exc

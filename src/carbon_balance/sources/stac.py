@@ -35,40 +35,65 @@ def _local_path(url: str) -> Path:
 
 @contextlib.contextmanager
 def network_errors(what: str, url: str):
-    """Turn the errors of a network (or catalog) operation into one :class:`NetworkError`."""
-    import requests
-
+    """Turn the errors of a network (or catalog) operation into one :class:`NetworkError`;
+    any other exception (a bug) passes unchanged."""
     try:
         yield
     except CarbonBalanceError:
         raise
-    except requests.HTTPError as exc:
-        code = getattr(exc.response, "status_code", None)
+    except Exception as exc:
+        err = _translate(exc, what, url)
+        if err is None:
+            raise
+        raise err from None
+
+
+#: Fix of a failed connection.
+NO_CONNECTION = ("check the network connection or proxy; `fetch` is the only command that "
+                 "needs one. Offline, point --stac-url at a static catalog (file://...)")
+
+
+def _translate(exc: Exception, what: str, url: str) -> NetworkError | None:
+    import requests
+
+    # pystac-client reports failed connections and HTTP errors as its own APIError, with
+    # the requests error as cause or context: look through the chain
+    chain, e = [], exc
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, (requests.Timeout, TimeoutError)):
+            return NetworkError(f"{what}: timed out ({e.__class__.__name__})", file=url,
+                                fix="rerun later (a rerun fetches only what is missing), or "
+                                "use --stac-url with a closer mirror")
+        if isinstance(e, (requests.ConnectionError, ConnectionError)):
+            return NetworkError(f"{what}: cannot connect ({e.__class__.__name__})", file=url,
+                                fix=NO_CONNECTION)
+    codes = [getattr(getattr(e, "response", None), "status_code", None)
+             or getattr(e, "status_code", None) for e in chain]
+    code = next((c for c in codes if c), None)
+    if code is not None:
         if code in (401, 403):
             fix = ("the service refused the request or its token (Planetary Computer signs "
                    "anonymously; wait a minute and rerun, or set PC_SDK_SUBSCRIPTION_KEY)")
         else:
             fix = "rerun later; a rerun fetches only what is missing"
-        raise NetworkError(f"{what}: HTTP {code} ({exc})", file=url, fix=fix) from None
-    except (requests.Timeout, TimeoutError) as exc:
-        raise NetworkError(f"{what}: timed out ({exc.__class__.__name__})", file=url,
-                           fix="rerun later (a rerun fetches only what is missing), or use "
-                           "--stac-url with a closer mirror") from None
-    except (requests.ConnectionError, ConnectionError) as exc:
-        raise NetworkError(f"{what}: cannot connect ({exc.__class__.__name__})", file=url,
-                           fix="check the network connection or proxy; `fetch` is the only "
-                           "command that needs one. Offline, point --stac-url at a static "
-                           "catalog (file://...)") from None
-    except KeyError as exc:
-        raise NetworkError(f"{what}: the item has no asset {exc}", file=url,
-                           fix="the catalog does not use the registry's asset keys; add a row "
-                           "for it to registry.csv (docs/inputs.md)") from None
-    except _catalog_errors() as exc:
+        return NetworkError(f"{what}: HTTP {code} ({str(exc)[:200]})", file=url, fix=fix)
+    if "Max retries exceeded" in str(exc) or "Failed to resolve" in str(exc):
+        return NetworkError(f"{what}: cannot connect (the host did not answer or was not "
+                            "found)", file=url, fix=NO_CONNECTION)
+    if isinstance(exc, KeyError):
+        return NetworkError(f"{what}: the item has no asset {exc}", file=url,
+                            fix="the catalog does not use the registry's asset keys; add a "
+                            "row for it to registry.csv (docs/inputs.md)")
+    if isinstance(exc, _catalog_errors()):
         # pystac-client's APIError, pystac's STACError, GDAL read errors, invalid JSON,
         # missing files: a problem of the catalog or its assets, not of carbon-balance
-        raise NetworkError(f"{what}: {exc.__class__.__name__}: {exc}", file=url,
-                           fix="check --stac-url and that the catalog lists this collection; "
-                           "rerun to resume") from None
+        return NetworkError(f"{what}: {exc.__class__.__name__}: {str(exc)[:300]}", file=url,
+                            fix="check --stac-url and that the catalog lists this "
+                            "collection; rerun to resume")
+    return None
 
 
 def _catalog_errors() -> tuple[type[BaseException], ...]:

@@ -65,6 +65,8 @@ def _main(
     logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
     for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # fetch: a failed connection's retries end in one message of its own (sources/stac.py)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 @app.command()
@@ -180,6 +182,11 @@ def uncertainty(
 
     run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
+
+
+from .sources.cli import HELP as _FETCH_HELP, fetch_command  # noqa: E402  (typer only)
+
+app.command("fetch", help=_FETCH_HELP)(fetch_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -169,6 +169,22 @@ class UncertaintySection(_Section):
                                      "95 % forecast interval.")
 
 
+class ReferenceSection(_Section):
+    """An independent NPP product to set beside the CASA NPP (docs/inputs.md)."""
+
+    npp: str = Field(description="Annual NPP raster(s) of an independent product, any grid; "
+                     "may use {year}, e.g. MODIS MOD17A3HGF (carbon-balance fetch fills it).")
+    scale: float = Field(1.0, description="value = raw * scale + offset")
+    offset: float = Field(0.0, description="value = raw * scale + offset")
+    nodata: float | None = Field(None, description="Raw nodata value; default: the file's own.")
+    units: Literal["g C m-2 yr-1", "kg C m-2 yr-1"] = Field(
+        "g C m-2 yr-1", description="Units of the (scaled) values.")
+
+    def path(self, study: "Study", year: int) -> Path:
+        """The reference raster of ``year``."""
+        return study.resolve(self.npp.format(year=year))
+
+
 class Study(_Section):
     """A validated study file. ``root`` is the folder the relative paths start from."""
 
@@ -181,6 +197,7 @@ class Study(_Section):
     gdp: GdpSection | None = None
     zoning: ZoningSection = ZoningSection()
     uncertainty: UncertaintySection = UncertaintySection()
+    reference: ReferenceSection | None = None
     root: Path = Field(Path("."), exclude=True)
     source: Path | None = Field(None, exclude=True)
 
@@ -222,6 +239,7 @@ _SECTION_KEYS: dict[str, Any] = {
     "": Study, "study": StudySection, "casa": CasaSection, "grid": GridSection,
     "units": UnitsSection, "emissions": EmissionsSection, "gdp": GdpSection,
     "zoning": ZoningSection, "uncertainty": UncertaintySection, "inputs": Inputs,
+    "reference": ReferenceSection,
 }
 
 

@@ -17,16 +17,22 @@ from .study import Study, load_study
 log = logging.getLogger(__name__)
 
 
-def study_problems(study: Study) -> list[Problem]:
-    """Problems of a parsed study's inputs: rasters (if any), units and tables."""
+def study_problems(study: Study, *, for_run: bool = True) -> list[Problem]:
+    """Problems of a parsed study's inputs: rasters (if any), units and tables.
+
+    ``for_run=False`` (``validate``): missing [units], [emissions] or [gdp] are notes,
+    not fatal (a study written by ``fetch`` lacks the tables until the user adds them).
+    """
     from .accounting.checks import table_problems
+    from .accounting.reference import reference_problems
 
     problems: list[Problem] = []
     if study.inputs is not None:
         from .grid.checks import raster_problems
 
         problems += raster_problems(study)
-    problems += table_problems(study)
+    problems += table_problems(study, required=for_run)
+    problems += reference_problems(study)
     return problems
 
 
@@ -47,7 +53,7 @@ def validate_study(path: str | Path) -> list[Problem]:
         study = load_study(path)
     except CarbonBalanceError as exc:
         return list(exc.problems)
-    return study_problems(study)
+    return study_problems(study, for_run=False)
 
 
 def print_problems(problems: list[Problem], console) -> None:

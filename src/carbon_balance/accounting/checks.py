@@ -14,16 +14,21 @@ from ..errors import CarbonBalanceError, Problem
 SPECIAL_NAME = re.compile(r"[<>&\"/\\:*?|]")
 
 
-def table_problems(study) -> list[Problem]:
-    """Every problem with ``[units]``, ``[emissions]`` and ``[gdp]`` (fatal and warnings)."""
+def table_problems(study, *, required: bool = True) -> list[Problem]:
+    """Every problem with ``[units]``, ``[emissions]`` and ``[gdp]`` (fatal and warnings).
+
+    ``required=False`` (``validate``): a missing section is a note, not fatal, so that a
+    study written by ``fetch`` validates before its tables are added; ``run`` needs them.
+    """
     from .emissions import load_emissions
     from .gdp import load_gdp
     from .boundaries import load_units
 
     problems: list[Problem] = []
     if study.units is None:
-        return [Problem("the study has no [units] section", str(study.source), "units",
-                        "add [units] path, id, name (see docs/accounting.md)")]
+        return [Problem("the study has no [units] section" + ("" if required else
+                        "; `nep` runs without it, `run` needs it"), str(study.source), "units",
+                        "add [units] path, id, name (see docs/accounting.md)", fatal=required)]
     u = study.units
     upath = str(study.resolve(u.path))
     try:
@@ -56,8 +61,9 @@ def table_problems(study) -> list[Problem]:
     for sec_name, loader, fill_ok in (("emissions", load_emissions, True), ("gdp", load_gdp, True)):
         sec = getattr(study, sec_name)
         if sec is None:
-            problems.append(Problem(f"the study has no [{sec_name}] section", str(study.source),
-                                    sec_name, f"add [{sec_name}] path, format, units, id"))
+            problems.append(Problem(f"the study has no [{sec_name}] section" + (
+                "" if required else "; `run` needs it"), str(study.source), sec_name,
+                f"add [{sec_name}] path, format, units, id", fatal=required))
             continue
         spath = str(study.resolve(sec.path))
         try:

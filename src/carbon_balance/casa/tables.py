@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import InputError
 
 #: Names of the shipped tables (file ``tables/<name>.csv``).
-TABLE_NAMES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+TABLE_NAMES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd", "esa-cci-lc")
 #: Number of CASA vegetation types (codes 0..11).
 N_TYPES = 12
 #: Integer used for "nodata" after the crosswalk (outputs NaN).

@@ -1,7 +1,7 @@
 """``carbon-balance validate``: every problem a run would meet, found without computing.
 
-The checks live beside the code that reads each input (:mod:`carbon_balance.grid.checks`
-for rasters, :mod:`carbon_balance.accounting.checks` for polygons and tables); this module
+The checks live beside the code that reads each input (:mod:`carbon_balance.grid.raster_checks`
+for rasters, :mod:`carbon_balance.accounting.table_checks` for polygons and tables); this module
 collects them, so that ``validate``, ``nep``, ``run`` and ``demo`` refuse the same things
 with the same messages, all at once.
 """
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 
 def study_problems(study: Study) -> list[Problem]:
     """Problems of a parsed study's inputs: rasters (if any), units and tables."""
-    from .accounting.checks import table_problems
+    from .accounting.table_checks import table_problems
 
     problems: list[Problem] = []
     if study.inputs is not None:
-        from .grid.checks import raster_problems
+        from .grid.raster_checks import raster_problems
 
         problems += raster_problems(study)
     problems += table_problems(study)

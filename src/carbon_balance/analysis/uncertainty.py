@@ -213,7 +213,7 @@ def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> C
 
     from ..casa.tables import vegetation_types
     from ..grid.bounds import kernel_bounds, ndvi_scan, resolve_bounds
-    from ..grid.checks import class_lookup
+    from ..grid.raster_checks import class_lookup
     from ..grid.readers import year_specs
     from ..grid.runner import Runner, tree
     from ..grid.study_grid import chunk_shape, study_grid, windows

@@ -142,6 +142,9 @@ print(json.dumps(float(np.median(times))))
 
 
 def compare_libm(pixels: int, dtype: str, repeat: int, pairs: int) -> None:
+    from numba.misc.numba_sysinfo import get_sysinfo
+
+    print(f"numba {numba.__version__}, SVML operational: {get_sysinfo().get('SVML Operational')}")
     rows = []
     for _ in range(pairs):
         hand, libm = _variant("hand", pixels, dtype, repeat), _variant("libm", pixels, dtype, repeat)

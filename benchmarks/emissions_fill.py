@@ -25,7 +25,7 @@ import numpy as np
 
 from carbon_balance.accounting import emissions as E
 from carbon_balance.accounting import forecast as fc
-from carbon_balance.accounting.tables import read_ceads_county
+from carbon_balance.accounting.table_readers import read_ceads_county
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 YEARS = [2005, 2010, 2015, 2020]

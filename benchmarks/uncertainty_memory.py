@@ -111,12 +111,19 @@ def main(argv=None):
     ap.add_argument("--chunk", type=int, default=1024, help="[grid] chunk_size")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the generated study (and reuse "
+                    "it on the next run with the same --workdir and --size)")
     args = ap.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="cb-unc-mem-", dir=args.workdir))
+    if args.keep:
+        root = (args.workdir or Path(tempfile.gettempdir())) / f"cb-unc-mem-{args.size}"
+    else:
+        root = Path(tempfile.mkdtemp(prefix="cb-unc-mem-", dir=args.workdir))
     try:
         t = time.perf_counter()
-        generate(root / "study", args.size, [2001], args.chunk)
-        add_units_and_tables(root / "study")
+        if not (root / "study" / "units.gpkg").exists():
+            shutil.rmtree(root / "study", ignore_errors=True)
+            generate(root / "study", args.size, [2001], args.chunk)
+            add_units_and_tables(root / "study")
         print(f"grid {args.size} x {args.size}, 1 year, 4 units, {args.draws} draws, chunk "
               f"{args.chunk}; generated in {time.perf_counter() - t:.1f} s")
         peaks = []
@@ -128,7 +135,9 @@ def main(argv=None):
         print(f"peak memory: {min(peaks):.2f}-{max(peaks):.2f} GiB (median "
               f"{float(np.median(peaks)):.2f}) over {len(peaks)} run(s)")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root / "out", ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ import shutil
 from pathlib import Path
 
 from .accounting.boundaries import load_units
-from .accounting.emissions import BACKTEST_METHODS, backtest, estimate_emissions, load_emissions
+from .accounting.emissions import (BACKTEST_METHODS, backtest, estimate_emissions, fill_verdict,
+                                   load_emissions)
 from .accounting.gdp import estimate_gdp
+from .accounting.reference import write_study_reference
 from .accounting.unit_tables import aggregate_tables, units_table, write_units_gpkg
 from .accounting.zonal import LARGE_GRID_CELLS, zonal_carbon
 from .analysis.changes import all_changes, zone_shares, zone_transitions
@@ -71,6 +73,9 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
     bt = backtest(load_emissions(study), holdout=backtest_holdout, units=ids, workers=workers,
                   methods=backtest_methods or BACKTEST_METHODS)
     bt.to_csv(tables / "emissions_backtest.csv", index=False)
+    verdict = fill_verdict(bt, study.emissions.fill)
+    if verdict.warn:
+        log.warning("%s", verdict.message)
     gdp = estimate_gdp(study, ids, workers=workers)
     z = study.zoning
     table = units_table(units, carbon, emissions, gdp, basis=z.basis,
@@ -84,6 +89,7 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
     zone_shares(table).to_csv(tables / "zone_shares.csv", index=False)
     zone_transitions(table).to_csv(tables / "zone_transitions.csv", index=False)
     write_units_gpkg(folder / "units.gpkg", units, table)
+    write_study_reference(study, folder, grids, units, vegetated)
     _spatial(folder, units, table)
     return {p.stem: p for p in tables.glob("*.csv")}
 

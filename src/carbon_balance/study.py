@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .casa.tables import TABLE_NAMES
 from .errors import Problem, ProblemsError, StudyError
 
 #: Units accepted for each climate input, with the factor (and offset) to the model's
@@ -34,7 +35,7 @@ from .errors import Problem, ProblemsError, StudyError
 TEMPERATURE_UNITS = ("degC", "0.1 degC", "K")
 PRECIPITATION_UNITS = ("mm/month", "0.1 mm/month")
 RADIATION_UNITS = ("MJ/m2/month", "W/m2", "kWh/m2/month")
-VEGETATION_CLASSES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+VEGETATION_CLASSES = TABLE_NAMES  # the class tables shipped in casa/tables/
 #: The raster inputs, in the order of the [inputs] tables; the first four are monthly.
 INPUT_NAMES = ("ndvi", "temperature", "precipitation", "radiation", "vegetation")
 MONTHLY_INPUTS = INPUT_NAMES[:4]
@@ -232,6 +233,8 @@ class Study(_Section):
         for section in (self.units, self.emissions, self.gdp):
             if section is not None:
                 files.append(self.resolve(section.path))
+        if self.reference is not None:
+            files += [self.reference.path(self, year) for year in self.study.years]
         return list(dict.fromkeys(files))
 
 

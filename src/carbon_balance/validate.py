@@ -1,7 +1,7 @@
 """``carbon-balance validate``: every problem a run would meet, found without computing.
 
-The checks live beside the code that reads each input (:mod:`carbon_balance.grid.checks`
-for rasters, :mod:`carbon_balance.accounting.checks` for polygons and tables); this module
+The checks live beside the code that reads each input (:mod:`carbon_balance.grid.raster_checks`
+for rasters, :mod:`carbon_balance.accounting.table_checks` for polygons and tables); this module
 collects them, so that ``validate``, ``nep``, ``run`` and ``demo`` refuse the same things
 with the same messages, all at once.
 """
@@ -23,12 +23,12 @@ def study_problems(study: Study, *, for_run: bool = True) -> list[Problem]:
     ``for_run=False`` (``validate``): missing [units], [emissions] or [gdp] are notes,
     not fatal (a study written by ``fetch`` lacks the tables until the user adds them).
     """
-    from .accounting.checks import table_problems
+    from .accounting.table_checks import table_problems
     from .accounting.reference import reference_problems
 
     problems: list[Problem] = []
     if study.inputs is not None:
-        from .grid.checks import raster_problems
+        from .grid.raster_checks import raster_problems
 
         problems += raster_problems(study)
     problems += table_problems(study, required=for_run)

@@ -12,7 +12,7 @@ from scipy.stats import norm
 
 from carbon_balance.accounting import emissions as E
 from carbon_balance.accounting import forecast as fc
-from carbon_balance.accounting.tables import (
+from carbon_balance.accounting.table_readers import (
     city_code,
     read_ceads_county,
     read_long,

@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 from carbon_balance.accounting import emissions as E
 from carbon_balance.accounting import forecast as fc
-from carbon_balance.accounting.tables import read_ceads_county
+from carbon_balance.accounting.table_readers import read_ceads_county
 
 DATA = Path(__file__).parents[3] / "shared" / "data"
 CEADS = DATA / "ceads" / "ceads_county_co2_1997_2017.xlsx"

@@ -111,7 +111,7 @@ def test_disk_scratch_hands_each_chunk_back_once(tmp_path):
 
 
 def test_fused_helpers_equal_the_numpy_steps():
-    from carbon_balance.grid.checks import value_range
+    from carbon_balance.grid.raster_checks import value_range
     from carbon_balance.grid.readers import decode_integers
 
     raw = np.array([[-3000, 0, 1, -1, 32767, -32768]], np.int16)

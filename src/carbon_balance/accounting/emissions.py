@@ -21,7 +21,7 @@ import pandas as pd
 from ..constants import CO2_PER_C
 from ..errors import InputError
 from . import forecast as fc
-from .tables import read_unit_year_table
+from .table_readers import read_unit_year_table
 
 log = logging.getLogger(__name__)
 

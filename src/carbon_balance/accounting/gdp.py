@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .emissions import _unit_years, fill_years
-from .tables import read_unit_year_table
+from .table_readers import read_unit_year_table
 
 #: Factors to yuan.
 TO_YUAN = {"yuan": 1.0, "1e4 yuan": 1e4, "1e8 yuan": 1e8}
@@ -51,7 +51,7 @@ def _flagged_in_table(study) -> set[tuple[str, int]]:
     sec = study.gdp
     if sec.format != "long":
         return set()
-    from .tables import read_table
+    from .table_readers import read_table
     from .boundaries import id_text
 
     raw = read_table(study.resolve(sec.path), sheet=sec.sheet, key="gdp.path")

@@ -20,6 +20,7 @@ scale factor at the cell centre on projected grids (pyproj ``get_factors``).
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from dataclasses import dataclass
@@ -98,9 +99,16 @@ def cell_areas_m2(shape: tuple[int, int], transform: Affine, crs, *,
     return abs(transform.a * transform.e) / np.asarray(scale, dtype=float)
 
 
+#: exactextract's Python raster source deadlocks when two threads call it at once
+#: (observed: two threads inside ``exact_extract``, both blocked for good), so calls take
+#: turns.
+_EXACTEXTRACT = threading.Lock()
+
+
 def coverage_fractions(units: gpd.GeoDataFrame, shape: tuple[int, int], transform: Affine,
                        crs) -> Coverage:
-    """Exact fraction of each grid cell covered by each unit polygon (exactextract)."""
+    """Exact fraction of each grid cell covered by each unit polygon (exactextract).
+    Safe to call from several threads (the calls take turns)."""
     from exactextract import exact_extract
     from rasterio.io import MemoryFile
 
@@ -112,7 +120,7 @@ def coverage_fractions(units: gpd.GeoDataFrame, shape: tuple[int, int], transfor
         with mem.open(**profile) as ds:
             # a template without nodata, so that every covered cell is reported
             ds.write(np.ones((1, rows, cols), dtype="uint8"))
-        with mem.open() as ds:
+        with mem.open() as ds, _EXACTEXTRACT:
             res = exact_extract(ds, zones, ["cell_id", "coverage"], include_cols=["unit_id"],
                                 output="pandas")
     cells, fracs, index = [], [], []

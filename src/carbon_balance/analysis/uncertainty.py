@@ -183,13 +183,21 @@ def _basis_task(specs, rows, cols, zones, grid, mode_bounds, rn_nodes, rh_nodes,
                 v = np.where(np.isfinite(npp), npp, 0.0) * weight
                 npp1[mi, ri] = np.bincount(by_type, weights=v[vegetated],
                                            minlength=n_u * n_t).reshape(n_u, n_t)
+    del inputs
+    temperature, precipitation = data.pop("temperature"), data.pop("precipitation")
+    del data   # NDVI, radiation and vegetation are not needed for Rh
     counted = vegetated & valid
     for ki, k in enumerate(rh_nodes):
         if k == rh_coefficient:
             r = plain_rh
         else:
-            r = heterotrophic_respiration(data["temperature"], data["precipitation"],
-                                          coefficient=float(k)).sum(axis=0).reshape(-1)[cov.cells]
+            # month by month: the whole chunk's 12 months at once would hold several
+            # float64 temporaries of 12 x chunk cells each
+            r = np.zeros(cov.cells.size)
+            for m in range(temperature.shape[0]):
+                r += heterotrophic_respiration(temperature[m].reshape(-1)[cov.cells],
+                                               precipitation[m].reshape(-1)[cov.cells],
+                                               coefficient=float(k))
         v = np.where(counted & np.isfinite(r), r, 0.0) * weight
         rh[ki] = np.bincount(cov.unit_index, weights=v, minlength=n_u)
     return npp1, rh
@@ -213,7 +221,7 @@ def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> C
 
     from ..casa.tables import vegetation_types
     from ..grid.bounds import kernel_bounds, ndvi_scan, resolve_bounds
-    from ..grid.checks import class_lookup
+    from ..grid.raster_checks import class_lookup
     from ..grid.readers import year_specs
     from ..grid.runner import Runner, tree
     from ..grid.study_grid import chunk_shape, study_grid, windows

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import Problem
 from . import percentiles as pct
-from .checks import unknown_codes_problem, value_problems
+from .raster_checks import unknown_codes_problem, value_problems
 from .readers import read_integers, read_raw, read_window, values_from_integers
 from .runner import tree
 

@@ -30,7 +30,7 @@ from ..outputs import InputHashes, atomic_output, check_can_write, write_manifes
 from ..study import Study, load_study
 from .bounds import (BOUNDS_COLUMNS, bounds_rows, kernel_bounds, ndvi_scan, ndvi_scratch,
                      resolve_bounds, scan_problems)
-from .checks import class_lookup, raster_problems, value_problems, value_range
+from .raster_checks import class_lookup, raster_problems, value_problems, value_range
 from .evaluate import carbon_arrays, single_threaded_kernel
 from .readers import read_chunk, year_specs
 from .runner import Runner, dask_client, gdal_block_cache, grid_lock, tree
@@ -102,7 +102,7 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
 
     ``client``: a ``distributed.Client`` to compute on (default: local threads).
     Raises :class:`ProblemsError` when an input value is refused (same rules as
-    :func:`carbon_balance.grid.checks.raster_problems`, on the whole grid).
+    :func:`carbon_balance.grid.raster_checks.raster_problems`, on the whole grid).
     Returns {year: {"npp": path, "rh": path, "nep": path[, "npp_monthly": ...]}}.
     """
     folder = Path(folder)

@@ -127,7 +127,7 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
     """Describe input ``name`` of ``year`` (reads the files' metadata only).
 
     Raises ``ValueError``/``rasterio`` errors for unreadable files; the checks
-    (:mod:`carbon_balance.grid.checks`) turn those into :class:`Problem` items first.
+    (:mod:`carbon_balance.grid.raster_checks`) turn those into :class:`Problem` items first.
     """
     cfg = getattr(study.inputs, name)
     paths = study.input_paths(name, year)
@@ -351,7 +351,7 @@ class WindowReader:
 
 def year_specs(study, year: int, grid: StudyGrid, lut, *, log_alignment: bool = False) -> dict:
     """{input name: InputSpec} of ``year`` (reads metadata only); ``lut``: the class
-    look-up of :func:`carbon_balance.grid.checks.class_lookup`."""
+    look-up of :func:`carbon_balance.grid.raster_checks.class_lookup`."""
     return {name: input_spec(study, name, year, grid, log_alignment=log_alignment,
                              class_lookup=lut if name == "vegetation" else None)
             for name in INPUTS}
@@ -402,7 +402,7 @@ def year_dataset(specs: dict, grid: StudyGrid, chunks: tuple[int, int]):
 def study_year_dataset(study, year: int, *, chunks=None):
     """:func:`year_dataset` of a loaded study (for notebooks and tests): its grid, class
     table and ``[grid] chunk_size`` unless ``chunks`` (an int or (rows, cols)) is given."""
-    from .checks import class_lookup
+    from .raster_checks import class_lookup
     from .study_grid import chunk_shape, study_grid
 
     grid = study_grid(study)

@@ -20,7 +20,7 @@ from rasterio.windows import Window
 
 import numba
 
-from ..casa.tables import load_class_table
+from ..casa.tables import TABLE_NAMES, load_class_table
 from ..errors import CarbonBalanceError, Problem, ProblemsError
 from ..study import INPUT_NAMES as INPUTS
 from ..study import MONTHLY_INPUTS
@@ -174,7 +174,7 @@ def _covers(src, grid) -> bool:
 
 def _class_lookup(study) -> tuple[np.ndarray, np.ndarray] | Problem:
     classes = study.inputs.vegetation.classes
-    if classes not in ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd"):
+    if classes not in TABLE_NAMES:
         classes = str(study.resolve(classes))
     try:
         table = load_class_table(classes)

@@ -5,7 +5,7 @@ import pytest
 from rasterio.transform import from_origin
 
 from carbon_balance.errors import ProblemsError
-from carbon_balance.grid.checks import raster_problems
+from carbon_balance.grid.raster_checks import raster_problems
 from carbon_balance.grid.nep import write_grids
 from carbon_balance.study import load_study
 

@@ -116,7 +116,7 @@ def _grid_overlap(study, units, upath) -> list[Problem]:
 
         from ..grid.study_grid import study_grid
         grid = study_grid(study)
-    except Exception:  # the grid's own problems are reported by grid.checks
+    except Exception:  # the grid's own problems are reported by grid.raster_checks
         return []
     try:
         b = grid.bounds if hasattr(grid, "bounds") else None

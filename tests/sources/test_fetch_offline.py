@@ -117,16 +117,9 @@ def test_fetched_study_validates_and_runs_once_the_tables_are_added(fetched, tmp
     units = pd.read_csv(out / "tables/units.csv", dtype={"unit_id": str})
     assert len(units) == 2 and units["npp_mean_g_c_m2"].gt(0).all()
 
-    from carbon_balance.accounting.reference import write_study_reference
-    from carbon_balance.accounting.units import load_units
-    from carbon_balance.study import load_study
-
-    study = load_study(fetched / "study.toml")
-    u = study.units
-    written = write_study_reference(study, out, {2005: {"npp": out / "grids/2005/npp.tif"}},
-                                    load_units(study.resolve(u.path), id=u.id, name=u.name))
-    assert [p.name for p in written] == ["reference_comparison.csv", "reference_stats.csv",
-                                         "reference_pixels.csv"]
+    # run itself compared the fetched MOD17 reference with its NPP
+    for name in ("reference_comparison.csv", "reference_stats.csv", "reference_pixels.csv"):
+        assert (out / "tables" / name).is_file(), name
     table = pd.read_csv(out / "tables/reference_comparison.csv", dtype={"unit_id": str})
     # a reader can recompute the difference from the two means
     np.testing.assert_allclose(table.difference_percent, 100 * (

@@ -176,24 +176,26 @@ def to_casa_codes(codes_array, classes="casa") -> np.ndarray:
 
 
 def casa_parameters(eps_max=None) -> dict[str, np.ndarray]:
-    if not eps_max:
-        return {k: v.copy() for k, v in _default_parameters().items()}
-    return _casa_parameters(eps_max)
-
-
-@lru_cache(maxsize=1)
-def _default_parameters():
-    return _casa_parameters(None)
-
-
-def _casa_parameters(eps_max):
     """Per-type parameter vectors indexed by CASA code 0..11.
 
-    ``eps_max`` may be a mapping {casa_code: value [g C MJ-1]} overriding the table.
-    Returns ``eps_max``, ``ndvi_min``, ``ndvi_max`` (float64) and ``vegetated`` (bool).
+    Parameters
+    ----------
+    eps_max : mapping {casa_code: ε_max [g C MJ-1]}, optional
+        Values overriding the table's (Zhu et al. 2006).
+
+    Returns
+    -------
+    dict of fresh, writable arrays: ``eps_max``, ``ndvi_min``, ``ndvi_max`` (float64,
+    [g C MJ-1], [-], [-]) and ``vegetated`` (bool). Writable matters: pandas 3 hands out
+    read-only views, for which numba would compile the kernel a second time.
+
+    Examples
+    --------
+    >>> casa_parameters({4: 1.0})["eps_max"][4]
+    np.float64(1.0)
     """
-    types = vegetation_types().set_index("code").reindex(range(N_TYPES))
-    eps = types["eps_max"].to_numpy(np.float64).copy()
+    base = _default_parameters()
+    out = {k: np.array(v, copy=True) for k, v in base.items()}
     for code, value in (eps_max or {}).items():
         code = int(code)
         if not 0 <= code < N_TYPES:
@@ -202,8 +204,14 @@ def _casa_parameters(eps_max):
         if not np.isfinite(value) or value < 0:
             raise InputError(f"eps_max for type {code} is {value!r}", key="eps_max",
                              fix="give a finite, non-negative value in g C MJ-1")
-        eps[code] = float(value)
-    return {"eps_max": eps,
+        out["eps_max"][code] = float(value)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _default_parameters():
+    types = vegetation_types().set_index("code").reindex(range(N_TYPES))
+    return {"eps_max": types["eps_max"].to_numpy(np.float64),
             "ndvi_min": types["ndvi_min"].to_numpy(np.float64),
             "ndvi_max": types["ndvi_max"].to_numpy(np.float64),
             "vegetated": types["vegetated"].to_numpy(bool)}

@@ -59,8 +59,22 @@ nep = casa.annual_nep(ds.ndvi, ds.temperature, ds.precipitation, ds.radiation,
 nep.to_netcdf("nep_2020.nc")       # a DataArray (y, x), units "g C m-2 yr-1"
 ```
 
-With dask inputs the result is lazy; the `percentile` NDVI bounds are an exact
-streaming reduction over the chunks, computed first.
+Decisions where the issue was silent:
+
+- **Units are checked, not converted.** A wrong `units` attribute would be converted as
+  readily as a right one; the message names the conversion, which is one line for the
+  user. (The `nep`/`run` commands convert the units declared in the study file before
+  they call `casa`.)
+- **Dask:** the result is lazy and keeps the inputs' spatial chunks; the month
+  dimension is taken as one chunk (every month of a pixel is needed at once). The
+  `percentile` NDVI bounds are global, so they are computed first, as an exact
+  streaming reduction over the chunks (the same histogram the grid engine uses). Each
+  chunk then runs the kernel on one numba thread, as dask already runs one chunk per core.
+- **Month labels:** the inputs' month coordinates may differ (e.g. dates of different
+  days); the 12 steps are matched by position and the outputs carry the labels of the
+  first monthly input (the NDVI for the model).
+  Spatial coordinates must match exactly (`xr.align(join="exact")`), or an error says so.
+- **Bare dask arrays** are read as months on axis 0 and come back as dask arrays.
 """
 
 

@@ -15,6 +15,7 @@ coupling, so results do not depend on the chunking. The one global step, the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 
@@ -252,6 +253,24 @@ def percentile_bounds_xarray(ndvi, vegetation, lower, upper, *, classes="casa"):
     return {int(k): (lo, hi) for k, (lo, hi, _) in result.items() if vegetated[k]}
 
 
+@contextlib.contextmanager
+def _one_numba_thread(active: bool):
+    """One numba thread for this (dask worker) thread: dask already runs one chunk per
+    core, and a parallel kernel inside each would oversubscribe the cores
+    (``numba.set_num_threads`` is per thread)."""
+    if not active:
+        yield
+        return
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
 def annual_carbon_xarray(ndvi, temperature, precipitation, radiation, vegetation, *, classes,
                          bounds, parameters, monthly, lower_percentile, upper_percentile,
                          **overrides):
@@ -281,10 +300,13 @@ def annual_carbon_xarray(ndvi, temperature, precipitation, radiation, vegetation
         resolved = class_bounds(bounds, None, codes, classes=classes)
     dtype = _result_dtype(*(arrays[n] for n in _MONTHLY_INPUTS))
 
+    lazy = any(arrays[n].chunks is not None for n in _QUANTITIES)
+
     def block(v, t, p, s, veg):
-        out = annual_carbon(*(np.moveaxis(a, -1, 0) for a in (v, t, p, s)), veg,
-                            classes=classes, bounds=resolved, parameters=params,
-                            monthly=monthly)
+        with _one_numba_thread(lazy):
+            out = annual_carbon(*(np.moveaxis(a, -1, 0) for a in (v, t, p, s)), veg,
+                                classes=classes, bounds=resolved, parameters=params,
+                                monthly=monthly)
         annual = [out[q].astype(dtype, copy=False) for q in ("npp", "rh", "nep")]
         if not monthly:
             return tuple(annual)

@@ -104,30 +104,14 @@ def _doc_to_markdown(doc: str) -> str:
     return "\n".join(out)
 
 
-def _field_comments(cls) -> dict[str, str]:
-    """The comment of each dataclass field: its own trailing ``#`` comment, else the
-    ``#:`` or ``#`` lines just above it."""
-    notes: dict[str, str] = {}
-    pending: list[str] = []
-    for raw in inspect.getsource(cls).splitlines():
-        line = raw.strip()
-        m = re.match(r"(\w+): [^=]+=\s*(.*?)(?:#\s*(.*))?$", line)
-        if line.startswith("#"):
-            pending.append(line.lstrip("#:").strip())
-        elif m and m.group(1) in {f.name for f in dataclasses.fields(cls)}:
-            notes[m.group(1)] = (m.group(3) or " ".join(pending)).strip()
-            pending = [] if m.group(3) is None else pending
-        elif not line:
-            pending = []
-    return notes
-
-
 def _parameter_table(casa) -> str:
-    notes = _field_comments(casa.CasaParameters)
-    rows = ["| field | default | meaning [units] |", "|---|---|---|"]
+    from carbon_balance.casa.parameters import PARAMETER_DOCS
+
+    rows = ["| field | default | units | meaning | source |", "|---|---|---|---|---|"]
     for f in dataclasses.fields(casa.CasaParameters):
         default = getattr(casa.DEFAULT_PARAMETERS, f.name)
-        rows.append(f"| `{f.name}` | `{default!r}` | {notes.get(f.name, '')} |")
+        units, meaning, source = PARAMETER_DOCS[f.name]
+        rows.append(f"| `{f.name}` | `{default!r}` | {units} | {meaning} | {source} |")
     sets = ", ".join(f"`{k}`" for k in casa.CASA_PARAMETERS)
     return "\n".join(rows) + f"\n\nNamed sets (`casa.CASA_PARAMETERS`): {sets}.\n"
 

@@ -27,6 +27,13 @@ def test_defaults_are_methods_values():
     assert casa.CASA_PARAMETERS["pei2009"].as_dict() == dict(METHOD, rh_coefficient=0.0912)
 
 
+def test_every_field_is_documented_with_units_and_source():
+    from carbon_balance.casa.parameters import PARAMETER_DOCS, PARAMETER_NAMES
+
+    assert set(PARAMETER_DOCS) == PARAMETER_NAMES
+    assert all(units and meaning and source for units, meaning, source in PARAMETER_DOCS.values())
+
+
 def test_parameters_are_frozen_and_replace_checks_names():
     with pytest.raises(dataclasses.FrozenInstanceError):
         casa.DEFAULT_PARAMETERS.rh_coefficient = 0.1

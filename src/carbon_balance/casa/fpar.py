@@ -28,6 +28,18 @@ UPPER_PERCENTILE = 95.0
 def simple_ratio(ndvi):
     """Simple ratio SR = (1 + NDVI) / (1 - NDVI) [-] of NDVI [-] (infinite at NDVI = 1).
 
+    Parameters
+    ----------
+    ndvi : array [-]
+
+    Returns
+    -------
+    array [-] of the shape of ``ndvi``.
+
+    References
+    ----------
+    Los S.O. et al. 1994, Int. J. Remote Sens. 15:3493 (after Potter et al. 1993).
+
     Examples
     --------
     >>> float(simple_ratio(0.5))
@@ -110,8 +122,24 @@ def check_bounds(bounds: dict) -> dict[int, tuple[float, float]]:
 def table_bounds(classes="casa") -> dict[int, tuple[float, float]]:
     """Table-mode NDVI bounds (Zhu et al. 2007) per CASA type reachable from ``classes``.
 
-    Returns {casa_code: (ndvi_min, ndvi_max)} for the vegetated types that the class
-    table ``classes`` maps to (all 11 for ``"casa"``).
+    Parameters
+    ----------
+    classes : str, Path or DataFrame
+        A class table (see :func:`~carbon_balance.casa.load_class_table`).
+
+    Returns
+    -------
+    {casa_code: (ndvi_min, ndvi_max)} [-] for the vegetated types that the class table
+    ``classes`` maps to (all 11 for ``"casa"``).
+
+    References
+    ----------
+    Zhu W., Pan Y., Zhang J. 2007, J. Plant Ecol. (Chinese) 31:413.
+
+    Examples
+    --------
+    >>> table_bounds()[1]                  # deciduous needleleaf forest
+    (0.023, 0.738)
     """
     types = vegetation_types().set_index("code")
     reachable = set(load_class_table(classes)["casa_code"].tolist())

@@ -153,11 +153,18 @@ def monthly_npp(ndvi, temperature, precipitation, radiation, vegetation, *, clas
                 bounds="percentile", **kwargs):
     """Monthly CASA NPP [g C m-2 month-1], (12, ...).
 
-    Parameters and references as :func:`annual_carbon` (``kwargs``: its keywords).
+    Parameters
+    ----------
+    As :func:`annual_carbon` (``kwargs``: its keywords).
 
     Returns
     -------
     array (12, ...) [g C m-2 month-1] (a DataArray for xarray inputs).
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725; Fan et al. 2024,
+    doi:10.3390/land13030297.
 
     Examples
     --------
@@ -175,9 +182,21 @@ def annual_nep(ndvi, temperature, precipitation, radiation, vegetation, *, class
                bounds="percentile", **kwargs):
     """Annual NEP = Σ (NPP − Rh) [g C m-2 yr-1] of the spatial shape.
 
-    Parameters and references as :func:`annual_carbon` (``kwargs``: its keywords).
-    With xarray inputs (months on a ``month`` dimension, or ``time`` of length 12) it
-    returns a DataArray with the inputs' spatial coordinates, ``units`` and chunks.
+    Parameters
+    ----------
+    As :func:`annual_carbon` (``kwargs``: its keywords, e.g. ``parameters=`` or any
+    field of :class:`~carbon_balance.casa.CasaParameters`).
+
+    Returns
+    -------
+    array (...) [g C m-2 yr-1], the input dtype. With xarray inputs (months on a
+    ``month`` dimension, or ``time`` of length 12) a DataArray with the inputs' spatial
+    coordinates, ``units`` and chunks.
+
+    References
+    ----------
+    Fan et al. 2024, doi:10.3390/land13030297 (eq. 8); Potter C.S. et al. 1993,
+    doi:10.1029/93GB02725.
 
     Examples
     --------

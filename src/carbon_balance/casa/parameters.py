@@ -41,6 +41,28 @@ class CasaParameters:
 
     Build a variant with :meth:`replace` or ``CasaParameters(**fields)``; every function
     of :mod:`carbon_balance.casa` also takes any field as a keyword argument.
+
+    Parameters
+    ----------
+    **fields
+        Any of the fields below (floats; ``exponent_coefficients`` four floats;
+        ``eps_max`` a mapping {CASA code: ε_max [g C MJ-1]} or None for the table).
+
+    Returns
+    -------
+    A frozen, hashable parameter set; invalid values raise InputError.
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725; Thornthwaite 1948,
+    doi:10.2307/210739; Zhou & Zhang 1995, Acta Phytoecol. Sin. 19:193; Pei Z. et al.
+    2009, doi:10.1111/j.1744-7909.2009.00813.x; Fan et al. 2024, doi:10.3390/land13030297.
+
+    Examples
+    --------
+    >>> p = CasaParameters(rn_coefficient=0.589)
+    >>> p.rn_coefficient, p.rh_coefficient
+    (0.589, 0.0913)
     """
 
     # FPAR and APAR (Potter et al. 1993; Los et al. 1994; Fan et al. 2024 eqs. 2-6)
@@ -84,7 +106,7 @@ class CasaParameters:
     days_per_month: float = 30.0       # [day month-1]
     carbon_fraction: float = 0.465     # [g C g-1 dry matter]
     #: {CASA code: ε_max [g C MJ-1]} overriding tables/casa.csv (None: the table's values)
-    eps_max: Mapping[int, float] | None = field(default=None, compare=False)
+    eps_max: Mapping[int, float] | None = field(default=None, hash=False)
 
     def __post_init__(self):
         if self.eps_max is not None:
@@ -128,13 +150,76 @@ CASA_PARAMETERS: Mapping[str, CasaParameters] = MappingProxyType({
 
 PARAMETER_NAMES = frozenset(f.name for f in fields(CasaParameters))
 
+#: Per field: (units, meaning, source). Rendered in docs/api.md.
+PARAMETER_DOCS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
+    "alpha": ("-", "weight of the NDVI-based FPAR; 1 − alpha weights the SR-based one",
+              "Fan et al. 2024 after Los et al. 1994"),
+    "fpar_min": ("-", "lower limit of FPAR", "Potter et al. 1993"),
+    "fpar_max": ("-", "upper limit of FPAR", "Potter et al. 1993"),
+    "par_fraction": ("-", "share of photosynthetically active radiation in SOL (APAR = "
+                     "SOL × FPAR × par_fraction)", "Fan et al. 2024"),
+    "te1_a": ("-", "Tε1 = te1_a + te1_b Topt − te1_c Topt²", "Potter et al. 1993"),
+    "te1_b": ("1/°C", "see te1_a", "Potter et al. 1993"),
+    "te1_c": ("1/°C²", "see te1_a", "Potter et al. 1993"),
+    "te1_cold_limit": ("°C", "Tε1 = 0 in months with T ≤ te1_cold_limit", "Potter et al. 1993"),
+    "te2_scale": ("-", "Tε2 = te2_scale / (1 + exp(low (Topt − offset − T))) / "
+                  "(1 + exp(high (T − Topt − offset)))", "Potter et al. 1993"),
+    "te2_low_slope": ("1/°C", "low: slope of the cold side of Tε2", "Potter et al. 1993"),
+    "te2_high_slope": ("1/°C", "high: slope of the warm side of Tε2", "Potter et al. 1993"),
+    "te2_offset": ("°C", "offset of both sides of Tε2", "Potter et al. 1993"),
+    "te2_above": ("°C", "Tε2 is half its value at Topt where T − Topt > te2_above",
+                  "Potter et al. 1993"),
+    "te2_below": ("°C", "Tε2 is half its value at Topt where Topt − T > te2_below",
+                  "Potter et al. 1993"),
+    "pet_scale": ("mm month-1", "Ep0 = pet_scale (10 T / I)^a for T > 0", "Thornthwaite 1948"),
+    "heat_index_divisor": ("°C", "I = Σ over months with T > 0 of (T / divisor)^exponent",
+                           "Thornthwaite 1948"),
+    "heat_index_exponent": ("-", "see heat_index_divisor", "Thornthwaite 1948"),
+    "exponent_coefficients": ("-", "(c3, c2, c1, c0) of a = c3 I³ + c2 I² + c1 I + c0",
+                              "Thornthwaite 1948"),
+    "rn_intercept": ("-", "Rn = sqrt(Ep0 P) (rn_intercept + rn_coefficient sqrt(Ep0 / P))",
+                     "Zhou & Zhang 1995"),
+    "rn_coefficient": ("-", "see rn_intercept (some codes use 0.589)", "Zhou & Zhang 1995"),
+    "we_floor": ("-", "Wε = we_floor + (1 − we_floor) EET / PET, clamped to [we_floor, 1]",
+                 "Zhu et al. 2007"),
+    "rh_scale": ("g m-2 day-1", "Rh = rh_scale (exp(rh_coefficient T) + "
+                 "ln(rh_precipitation_coefficient P + 1)) × days_per_month × carbon_fraction",
+                 "Pei et al. 2009"),
+    "rh_coefficient": ("1/°C", "temperature exponent of Rh (Pei et al. 2009: 0.0912)",
+                       "Fan et al. 2024"),
+    "rh_precipitation_coefficient": ("1/mm", "precipitation coefficient of Rh",
+                                     "Pei et al. 2009"),
+    "days_per_month": ("day month-1", "days per month of Rh", "Pei et al. 2009"),
+    "carbon_fraction": ("g C g-1", "carbon share of dry matter in Rh", "Pei et al. 2009"),
+    "eps_max": ("g C MJ-1", "{CASA code: ε_max} overriding tables/casa.csv (None: the table)",
+                "Zhu et al. 2006"),
+})
+
 
 def resolve_parameters(parameters=None, **overrides) -> CasaParameters:
-    """The parameter set of one call: ``parameters`` (None for the defaults, a
-    :class:`CasaParameters`, a name of :data:`CASA_PARAMETERS` or a mapping of fields)
-    with the keyword ``overrides`` (any field; None leaves a field as it is) applied.
+    """The parameter set of one call.
 
-    Raises InputError for an unknown set or field name.
+    Parameters
+    ----------
+    parameters : None, CasaParameters, str or mapping
+        None for :data:`DEFAULT_PARAMETERS`, a set, a name of :data:`CASA_PARAMETERS`
+        or a mapping of fields (applied to the defaults).
+    **overrides
+        Any field, applied last; None leaves a field as it is.
+
+    Returns
+    -------
+    CasaParameters. Raises InputError for an unknown set or field name.
+
+    References
+    ----------
+    The style of pvlib's ``TEMPERATURE_MODEL_PARAMETERS`` (Holmgren et al. 2018,
+    J. Open Source Softw. 3:884, doi:10.21105/joss.00884).
+
+    Examples
+    --------
+    >>> resolve_parameters("pei2009", te1_cold_limit=-5.0).rh_coefficient
+    0.0912
     """
     if parameters is None:
         base = DEFAULT_PARAMETERS

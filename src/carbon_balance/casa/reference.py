@@ -57,6 +57,10 @@ def reference_carbon(ndvi, temperature, precipitation, radiation, vegetation, *,
     dict: "npp", "rh", "nep" [g C m-2 yr-1] of the spatial shape, "npp_monthly",
     "rh_monthly" [g C m-2 month-1] (12, ...) and "bounds" — all float64.
 
+    References
+    ----------
+    METHOD.md sections 1-2; Fan et al. 2024, doi:10.3390/land13030297.
+
     Examples
     --------
     >>> import numpy as np

@@ -46,6 +46,10 @@ def _shipped(name: str) -> pd.DataFrame:
 def vegetation_types() -> pd.DataFrame:
     """The canonical CASA vegetation types.
 
+    Parameters
+    ----------
+    None: the shipped table ``tables/casa.csv``.
+
     Returns
     -------
     DataFrame with columns ``code`` (0..11), ``name``, ``eps_max`` [g C MJ-1],
@@ -54,6 +58,11 @@ def vegetation_types() -> pd.DataFrame:
 
     References: Zhu W. et al. 2006, Chin. Sci. Bull. 51:457;
     Zhu W., Pan Y., Zhang J. 2007, J. Plant Ecol. 31:413.
+
+    Examples
+    --------
+    >>> vegetation_types().set_index("code").loc[4, "eps_max"]   # evergreen broadleaf
+    np.float64(0.985)
     """
     df = _shipped("casa").copy()
     df["vegetated"] = df["vegetated"].astype(bool)
@@ -62,6 +71,23 @@ def vegetation_types() -> pd.DataFrame:
 
 def load_class_table(name_or_csv_path: str | Path = "casa") -> pd.DataFrame:
     """Read a class table: a shipped name (see :data:`TABLE_NAMES`) or a CSV path.
+
+    Parameters
+    ----------
+    name_or_csv_path : str or Path
+        "casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd", or a CSV in the
+        crosswalk layout (``code,name,casa_code[,source]``).
+
+    References
+    ----------
+    The sources of each shipped table are in its header (CAS/RESDC: Liu J. et al. 2014,
+    doi:10.1007/s11442-014-1082-6; MODIS MCD12Q1: doi:10.5067/MODIS/MCD12Q1.006; ESA
+    WorldCover: doi:10.5281/zenodo.5571936; CLCD: doi:10.5194/essd-13-3907-2021).
+
+    Examples
+    --------
+    >>> load_class_table("modis-igbp").set_index("code").loc[2, "casa_code"]
+    np.int64(4)
 
     Returns a DataFrame with at least ``code`` (int), ``name`` and ``casa_code``
     (int, :data:`NODATA` for nodata codes). For ``"casa"`` the CASA parameter columns
@@ -140,6 +166,15 @@ def to_casa_codes(codes_array, classes="casa") -> np.ndarray:
     int8 array of the same shape: the CASA type, or :data:`NODATA` (-1) for nodata.
 
     Raises InputError listing the codes missing from the table.
+
+    References
+    ----------
+    See :func:`load_class_table` for the sources of the shipped tables.
+
+    Examples
+    --------
+    >>> to_casa_codes([21, 42, 51], "cas-lucc").tolist()   # forest, water, urban
+    [6, 0, 0]
     """
     codes = np.asarray(codes_array)
     src, dst, label = _lookup(classes)

@@ -36,6 +36,10 @@ def optimum_temperature(temperature, ndvi):
     -------
     array (...) [°C], float64; NaN for a pixel with any NaN month.
 
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725 (Topt: the month of maximum NDVI).
+
     Examples
     --------
     >>> import numpy as np
@@ -74,6 +78,10 @@ def te1(topt, temperature, *, parameters=None, **overrides):
     -------
     array (12, ...) [-], float64.
 
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725.
+
     Examples
     --------
     >>> round(float(te1(20.0, 15.0)), 12)     # 0.8 + 0.02·20 − 0.0005·20²
@@ -105,6 +113,10 @@ def te2(topt, temperature, *, parameters=None, **overrides):
     Returns
     -------
     array (12, ...) [-], float64: half its value at T = Topt beyond the window.
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725.
 
     Examples
     --------

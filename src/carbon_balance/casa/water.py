@@ -33,6 +33,10 @@ def heat_index(temperature, *, parameters=None, **overrides):
     -------
     array (...) [-], float64; NaN for a pixel with any NaN month.
 
+    References
+    ----------
+    Thornthwaite C.W. 1948, Geogr. Rev. 38:55, doi:10.2307/210739.
+
     Examples
     --------
     >>> import numpy as np

@@ -13,6 +13,8 @@ goes through :mod:`.xarray_api` (months by dimension name, coordinates, units, c
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..errors import InputError
@@ -123,9 +125,7 @@ def annual_carbon(ndvi, temperature, precipitation, radiation, vegetation, *, cl
     356.82
     """
     if is_lazy_or_labelled(ndvi, temperature, precipitation, radiation, vegetation):
-        from .xarray_api import annual_carbon_xarray
-
-        return annual_carbon_xarray(ndvi, temperature, precipitation, radiation, vegetation,
+        return _annual_carbon_labelled(ndvi, temperature, precipitation, radiation, vegetation,
                                     classes=classes, bounds=bounds, parameters=parameters,
                                     monthly=monthly, lower_percentile=lower_percentile,
                                     upper_percentile=upper_percentile, **overrides)
@@ -211,3 +211,88 @@ def annual_nep(ndvi, temperature, precipitation, radiation, vegetation, *, class
     """
     return annual_carbon(ndvi, temperature, precipitation, radiation, vegetation,
                          classes=classes, bounds=bounds, **kwargs)["nep"]
+
+
+@contextlib.contextmanager
+def _one_numba_thread(active: bool):
+    """One numba thread for this (dask worker) thread: dask already runs one chunk per
+    core, and a parallel kernel inside each would oversubscribe the cores
+    (``numba.set_num_threads`` is per thread)."""
+    if not active:
+        yield
+        return
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _annual_carbon_labelled(ndvi, temperature, precipitation, radiation, vegetation, *,
+                            classes, bounds, parameters, monthly, lower_percentile,
+                            upper_percentile, **overrides):
+    """:func:`annual_carbon` for xarray/dask inputs (see there and :mod:`.xarray_api`)."""
+    import xarray as xr
+
+    from .xarray_api import (
+        ANNUAL_UNITS,
+        MONTH,
+        MONTHLY_INPUTS,
+        MONTHLY_UNITS,
+        QUANTITIES,
+        bare,
+        finish,
+        percentile_bounds_xarray,
+        prepare,
+        result_dtype,
+    )
+
+    params = resolve_parameters(parameters, **overrides)
+    given = {"ndvi": ndvi, "temperature": temperature, "precipitation": precipitation,
+             "radiation": radiation, "vegetation": vegetation}
+    was_bare = not any(isinstance(v, xr.DataArray) for v in given.values())
+    arrays, month_name, month_coord = prepare(given, MONTHLY_INPUTS, QUANTITIES)
+    for name in QUANTITIES:
+        if not isinstance(arrays[name], xr.DataArray):
+            raise InputError(f"{name} is a plain array among labelled ones", key=name,
+                             fix="pass every input as a DataArray (or every one as numpy)")
+    if isinstance(bounds, str) and bounds == "percentile":
+        resolved = percentile_bounds_xarray(arrays["ndvi"], arrays["vegetation"],
+                                            lower_percentile, upper_percentile, classes=classes)
+    else:
+        veg = arrays["vegetation"]
+        codes = to_casa_codes(veg.values if veg.chunks is None else veg.data.compute(), classes)
+        resolved = class_bounds(bounds, None, codes, classes=classes)
+    dtype = result_dtype(*(arrays[n] for n in MONTHLY_INPUTS))
+
+    lazy = any(arrays[n].chunks is not None for n in QUANTITIES)
+
+    def block(v, t, p, s, veg):
+        with _one_numba_thread(lazy):
+            out = annual_carbon(*(np.moveaxis(a, -1, 0) for a in (v, t, p, s)), veg,
+                                classes=classes, bounds=resolved, parameters=params,
+                                monthly=monthly)
+        annual = [out[q].astype(dtype, copy=False) for q in ("npp", "rh", "nep")]
+        if not monthly:
+            return tuple(annual)
+        return tuple(annual) + tuple(np.moveaxis(out[f"{q}_monthly"], 0, -1).astype(dtype)
+                                     for q in ("npp", "rh", "nep"))
+
+    n_out = 6 if monthly else 3
+    result = xr.apply_ufunc(
+        block, *(arrays[n] for n in ("ndvi", "temperature", "precipitation", "radiation",
+                                     "vegetation")),
+        input_core_dims=[[MONTH]] * 4 + [[]],
+        output_core_dims=[[]] * 3 + [[MONTH]] * (n_out - 3),
+        dask="parallelized", output_dtypes=[dtype] * n_out,
+        dask_gufunc_kwargs={"output_sizes": {MONTH: 12}} if monthly else None)
+    names = ["npp", "rh", "nep"] + (["npp_monthly", "rh_monthly", "nep_monthly"] if monthly else [])
+    out = {}
+    for name, da in zip(names, result):
+        units = MONTHLY_UNITS if name.endswith("_monthly") else ANNUAL_UNITS
+        out[name] = bare(was_bare, finish(da, units, month_name, month_coord, name))
+    out["bounds"] = resolved
+    return out

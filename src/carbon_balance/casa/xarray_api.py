@@ -15,7 +15,6 @@ coupling, so results do not depend on the chunking. The one global step, the
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 
@@ -26,7 +25,7 @@ from .arrays import check_units, is_lazy_or_labelled
 
 #: Names of the month dimension, in order of preference (``time`` only with length 12).
 MONTH_DIMS = ("month", "time")
-_MONTH = "month"
+MONTH = "month"
 #: ``units`` of the outputs.
 ANNUAL_UNITS = "g C m-2 yr-1"
 MONTHLY_UNITS = "g C m-2 month-1"
@@ -46,18 +45,18 @@ def _to_dataarray(value, name: str, monthly: bool):
     if isinstance(value, xr.Dataset):
         raise InputError(f"{name} is a Dataset", key=name, fix=f"pass the variable, ds[{name!r}]")
     if _is_dask(value):
-        dims = ([_MONTH] if monthly else []) + [f"dim_{i}" for i in range(value.ndim - monthly)]
+        dims = ([MONTH] if monthly else []) + [f"dim_{i}" for i in range(value.ndim - monthly)]
         return xr.DataArray(value, dims=dims)
     return None
 
 
 def month_dim(da, name: str) -> str:
     """The month dimension of ``da``: ``month``, else ``time`` if it has 12 steps."""
-    if _MONTH in da.dims:
-        if da.sizes[_MONTH] != 12:
-            raise InputError(f"{name} has {da.sizes[_MONTH]} months", key=name,
+    if MONTH in da.dims:
+        if da.sizes[MONTH] != 12:
+            raise InputError(f"{name} has {da.sizes[MONTH]} months", key=name,
                              fix="give the 12 monthly layers of one year")
-        return _MONTH
+        return MONTH
     if "time" in da.dims and da.sizes["time"] == 12:
         return "time"
     raise InputError(f"{name} has dimensions {tuple(da.dims)}: no 'month' dimension "
@@ -65,7 +64,7 @@ def month_dim(da, name: str) -> str:
                      fix="name the month dimension 'month', e.g. da.rename(band='month')")
 
 
-def _prepare(arrays: dict, monthly: set, units: dict):
+def prepare(arrays: dict, monthly: set, units: dict):
     """DataArrays with the month dimension renamed to ``month`` (one chunk), aligned
     exactly; returns (arrays, the original month dimension name, its coordinate)."""
     import xarray as xr
@@ -84,12 +83,12 @@ def _prepare(arrays: dict, monthly: set, units: dict):
             if month_name is None:
                 month_name = dim
                 month_coord = da[dim] if dim in da.coords else None
-            da = da.rename({dim: _MONTH}) if dim != _MONTH else da
+            da = da.rename({dim: MONTH}) if dim != MONTH else da
             # The month labels go (restored on the outputs): inputs' labels may differ
             # (e.g. dates of different days); what counts is the order of the 12 steps.
-            da = da.drop_vars(_MONTH, errors="ignore")
+            da = da.drop_vars(MONTH, errors="ignore")
             if da.chunks is not None:
-                da = da.chunk({_MONTH: -1})
+                da = da.chunk({MONTH: -1})
         out[name] = da
     labelled = [k for k, v in out.items() if isinstance(v, xr.DataArray)]
     if len(labelled) > 1:
@@ -99,16 +98,16 @@ def _prepare(arrays: dict, monthly: set, units: dict):
             raise InputError(f"the inputs' coordinates differ ({e})", key=labelled[0],
                              fix="put every input on one grid (same x/y coordinates)") from None
         out.update(zip(labelled, aligned))
-    return out, month_name or _MONTH, month_coord
+    return out, month_name or MONTH, month_coord
 
 
-def _finish(da, units: str, month_name: str, month_coord, name: str | None = None):
-    if _MONTH in da.dims:
-        da = da.transpose(_MONTH, ...)
+def finish(da, units: str, month_name: str, month_coord, name: str | None = None):
+    if MONTH in da.dims:
+        da = da.transpose(MONTH, ...)
         if month_coord is not None:
-            da = da.assign_coords({_MONTH: month_coord.values})
-        if month_name != _MONTH:
-            da = da.rename({_MONTH: month_name})
+            da = da.assign_coords({MONTH: month_coord.values})
+        if month_name != MONTH:
+            da = da.rename({MONTH: month_name})
     da.attrs = {"units": units}
     if name is not None:
         da.name = name
@@ -117,14 +116,14 @@ def _finish(da, units: str, month_name: str, month_coord, name: str | None = Non
     return da
 
 
-def _result_dtype(*arrays):
+def result_dtype(*arrays):
     dtypes = [np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype for a in arrays
               if a is not None]
     dtype = np.result_type(*dtypes, np.float32)
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def _bare(was_bare: bool, da):
+def bare(was_bare: bool, da):
     return da.data if was_bare else da
 
 
@@ -159,7 +158,7 @@ def _apply(fn, bound, names, monthly, units, out_units, monthly_out):
     import xarray as xr
 
     was_bare = not any(isinstance(bound.arguments[n], xr.DataArray) for n in names)
-    arrays, month_name, month_coord = _prepare({n: bound.arguments[n] for n in names},
+    arrays, month_name, month_coord = prepare({n: bound.arguments[n] for n in names},
                                                monthly, units)
     others = {k: v for k, v in bound.arguments.items() if k not in names}
     extra = others.pop("overrides", None) or {}
@@ -174,24 +173,24 @@ def _apply(fn, bound, names, monthly, units, out_units, monthly_out):
                      for r, m in zip(result, monthly_out))
         return done if len(done) > 1 else done[0]
 
-    dtype = _result_dtype(*(arrays[n] for n in names))
+    dtype = result_dtype(*(arrays[n] for n in names))
     out = xr.apply_ufunc(
         block, *(arrays[n] for n in names),
-        input_core_dims=[[_MONTH] if n in monthly else [] for n in names],
-        output_core_dims=[[_MONTH] if m else [] for m in monthly_out],
+        input_core_dims=[[MONTH] if n in monthly else [] for n in names],
+        output_core_dims=[[MONTH] if m else [] for m in monthly_out],
         dask="parallelized", output_dtypes=[dtype] * len(monthly_out),
-        dask_gufunc_kwargs={"output_sizes": {_MONTH: 12}} if any(monthly_out) else None)
+        dask_gufunc_kwargs={"output_sizes": {MONTH: 12}} if any(monthly_out) else None)
     out = out if isinstance(out, tuple) else (out,)
-    done = tuple(_bare(was_bare, _finish(o, u, month_name, month_coord))
+    done = tuple(bare(was_bare, finish(o, u, month_name, month_coord))
                  for o, u in zip(out, out_units))
     return done if len(done) > 1 else done[0]
 
 
-# ---- the composed model -------------------------------------------------------------
+# ---- the inputs of the composed model (carbon_balance.casa.model) -------------------
 
-_QUANTITIES = {"ndvi": "ndvi", "temperature": "temperature", "precipitation": "precipitation",
+QUANTITIES = {"ndvi": "ndvi", "temperature": "temperature", "precipitation": "precipitation",
                "radiation": "radiation", "vegetation": "vegetation"}
-_MONTHLY_INPUTS = {"ndvi", "temperature", "precipitation", "radiation"}
+MONTHLY_INPUTS = {"ndvi", "temperature", "precipitation", "radiation"}
 
 
 def _casa_codes_float(codes, classes):
@@ -213,14 +212,14 @@ def percentile_bounds_xarray(ndvi, vegetation, lower, upper, *, classes="casa"):
     from . import percentiles as pct
     from .tables import vegetation_types
 
-    arrays, _, _ = _prepare({"ndvi": ndvi, "vegetation": vegetation}, {"ndvi"}, _QUANTITIES)
+    arrays, _, _ = prepare({"ndvi": ndvi, "vegetation": vegetation}, {"ndvi"}, QUANTITIES)
     nd, veg = arrays["ndvi"], arrays["vegetation"]
     if not isinstance(veg, xr.DataArray):
-        veg = xr.DataArray(np.asarray(veg), dims=[d for d in nd.dims if d != _MONTH])
+        veg = xr.DataArray(np.asarray(veg), dims=[d for d in nd.dims if d != MONTH])
     codes = xr.apply_ufunc(_casa_codes_float, veg, kwargs={"classes": classes},
                            dask="parallelized", output_dtypes=[np.float32])
     vegetated = vegetation_types()["vegetated"].to_numpy(bool)
-    nd = nd.transpose(_MONTH, *codes.dims)
+    nd = nd.transpose(MONTH, *codes.dims)
     if nd.chunks is None and codes.chunks is None:
         return pct.class_percentile_bounds(nd.values, np.nan_to_num(codes.values, nan=-1),
                                            lower, upper, include=vegetated)
@@ -251,80 +250,3 @@ def percentile_bounds_xarray(ndvi, vegetation, lower, upper, *, classes="casa"):
         gathered = pct.merge_gathered(list(pieces))
     result = pct.class_percentiles(total, lower, upper, gathered)
     return {int(k): (lo, hi) for k, (lo, hi, _) in result.items() if vegetated[k]}
-
-
-@contextlib.contextmanager
-def _one_numba_thread(active: bool):
-    """One numba thread for this (dask worker) thread: dask already runs one chunk per
-    core, and a parallel kernel inside each would oversubscribe the cores
-    (``numba.set_num_threads`` is per thread)."""
-    if not active:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
-def annual_carbon_xarray(ndvi, temperature, precipitation, radiation, vegetation, *, classes,
-                         bounds, parameters, monthly, lower_percentile, upper_percentile,
-                         **overrides):
-    """:func:`carbon_balance.casa.annual_carbon` for xarray/dask inputs (see there)."""
-    import xarray as xr
-
-    from .fpar import class_bounds
-    from .model import annual_carbon
-    from .parameters import resolve_parameters
-    from .tables import to_casa_codes
-
-    params = resolve_parameters(parameters, **overrides)
-    given = {"ndvi": ndvi, "temperature": temperature, "precipitation": precipitation,
-             "radiation": radiation, "vegetation": vegetation}
-    was_bare = not any(isinstance(v, xr.DataArray) for v in given.values())
-    arrays, month_name, month_coord = _prepare(given, _MONTHLY_INPUTS, _QUANTITIES)
-    for name in _QUANTITIES:
-        if not isinstance(arrays[name], xr.DataArray):
-            raise InputError(f"{name} is a plain array among labelled ones", key=name,
-                             fix="pass every input as a DataArray (or every one as numpy)")
-    if isinstance(bounds, str) and bounds == "percentile":
-        resolved = percentile_bounds_xarray(arrays["ndvi"], arrays["vegetation"],
-                                            lower_percentile, upper_percentile, classes=classes)
-    else:
-        veg = arrays["vegetation"]
-        codes = to_casa_codes(veg.values if veg.chunks is None else veg.data.compute(), classes)
-        resolved = class_bounds(bounds, None, codes, classes=classes)
-    dtype = _result_dtype(*(arrays[n] for n in _MONTHLY_INPUTS))
-
-    lazy = any(arrays[n].chunks is not None for n in _QUANTITIES)
-
-    def block(v, t, p, s, veg):
-        with _one_numba_thread(lazy):
-            out = annual_carbon(*(np.moveaxis(a, -1, 0) for a in (v, t, p, s)), veg,
-                                classes=classes, bounds=resolved, parameters=params,
-                                monthly=monthly)
-        annual = [out[q].astype(dtype, copy=False) for q in ("npp", "rh", "nep")]
-        if not monthly:
-            return tuple(annual)
-        return tuple(annual) + tuple(np.moveaxis(out[f"{q}_monthly"], 0, -1).astype(dtype)
-                                     for q in ("npp", "rh", "nep"))
-
-    n_out = 6 if monthly else 3
-    result = xr.apply_ufunc(
-        block, *(arrays[n] for n in ("ndvi", "temperature", "precipitation", "radiation",
-                                     "vegetation")),
-        input_core_dims=[[_MONTH]] * 4 + [[]],
-        output_core_dims=[[]] * 3 + [[_MONTH]] * (n_out - 3),
-        dask="parallelized", output_dtypes=[dtype] * n_out,
-        dask_gufunc_kwargs={"output_sizes": {_MONTH: 12}} if monthly else None)
-    names = ["npp", "rh", "nep"] + (["npp_monthly", "rh_monthly", "nep_monthly"] if monthly else [])
-    out = {}
-    for name, da in zip(names, result):
-        units = MONTHLY_UNITS if name.endswith("_monthly") else ANNUAL_UNITS
-        out[name] = _bare(was_bare, _finish(da, units, month_name, month_coord, name))
-    out["bounds"] = resolved
-    return out

@@ -32,7 +32,7 @@ def quantities(monthly: bool = False) -> list[str]:
 
 
 def carbon_arrays(ndvi, temperature, precipitation, radiation, vegetation, *, bounds,
-                  eps_max=None, rn_coefficient=0.598, rh_coefficient=0.0913,
+                  eps_max=None, rn_coefficient=None, rh_coefficient=None,
                   monthly=False) -> np.ndarray:
     """CASA on one block with the 12 months on axis 0 (the ``casa`` convention).
 
@@ -94,8 +94,8 @@ def single_threaded_kernel():
 
 
 def carbon_dataset(ds: xr.Dataset, bounds: dict, *, monthly: bool = False,
-                   eps_max=None, rn_coefficient: float = 0.598,
-                   rh_coefficient: float = 0.0913) -> xr.DataArray:
+                   eps_max=None, rn_coefficient: float | None = None,
+                   rh_coefficient: float | None = None) -> xr.DataArray:
     """NPP, Rh, NEP (and monthly) of a year's dataset (variables as
     :func:`carbon_balance.grid.readers.year_dataset`), numpy- or dask-backed.
 

@@ -56,11 +56,15 @@ def moran_chart(global_table: pd.DataFrame, *, alpha: float = ALPHA,
 
 
 def lisa_maps(units, local_table: pd.DataFrame, quantity: str, *,
-              years: Sequence[int] | None = None, generated: bool | str = False) -> Figure:
+              years: Sequence[int] | None = None, generated: bool | str = False,
+              fdr: bool = True, permutations: int | None = None,
+              credit: str | None = None) -> Figure:
     """LISA cluster maps of ``quantity``, one panel per year (``spatial_local.csv``).
 
     HH/LL: a high (low) value among high (low) neighbours; HL/LH: spatial outliers.
-    ``units`` is a long GeoDataFrame (unit_id, year, geometry).
+    ``units`` is a long GeoDataFrame (unit_id, year, geometry). ``fdr`` and
+    ``permutations`` only word the title: the labels come from the table
+    (``spatial_global.csv`` column ``significance``).
     """
     loc = local_table[local_table["quantity"] == quantity][["unit_id", "year", "cluster"]]
     geo = units[["unit_id", "year", "geometry"]].copy()
@@ -71,8 +75,11 @@ def lisa_maps(units, local_table: pd.DataFrame, quantity: str, *,
     ys = years if years is not None else sorted(loc["year"].unique())
     qs = QUANTITY_STYLES.get(quantity)
     name = qs.title.split(" = ")[0] if qs else quantity
+    rule = f"FDR-adjusted p < {ALPHA:g}" if fdr else f"p < {ALPHA:g}, unadjusted"
+    if permutations:
+        rule += f", {permutations:,} permutations"
     return categorical_maps(merged, "cluster", CLUSTER_COLOURS,
-                            title=f"LISA clusters of {name} (p < {ALPHA:g})",
+                            title=f"LISA clusters of {name}\n({rule})",
                             legend_title="cluster (value - neighbours)", years=ys,
-                            generated=generated)
+                            generated=generated, credit=credit)
 

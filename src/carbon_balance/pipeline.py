@@ -231,11 +231,17 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
 
 
 def write_units_gpkg(path: Path, units, table: pd.DataFrame) -> Path:
-    """units.gpkg: one layer ``units_{year}`` of polygons with the units.csv columns."""
+    """units.gpkg: one layer ``units_{year}`` of polygons with the units.csv columns, one
+    layer ``units`` of all years (``year``, ``date``: QGIS's temporal controller), each
+    with the zone colours as its default QGIS style (``layer_styles``)."""
+    from .qgis_styles import style_units_gpkg, write_time_layer
+
     geo = units[["unit_id", "geometry"]]
     for year, rows in table.groupby("year", sort=True):
         layer = geo.merge(rows, on="unit_id", how="inner")
         layer.to_file(path, layer=f"units_{year}", driver="GPKG")
+    write_time_layer(path, geo.merge(table, on="unit_id", how="inner"))
+    style_units_gpkg(path)
     return path
 
 
@@ -319,6 +325,9 @@ def run_study(study_path, out, *, workers: int | None = None, scheduler: str | N
         shutil.copyfile(study_path, folder / "study.toml")
         with _client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)
+        from .qgis_styles import write_grid_styles
+
+        write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
         vegetated = _vegetated_masks(study, study.study.years)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)

@@ -113,6 +113,43 @@ def nep_raster_qml(limit: float, *, band: int = 1, unit: str = "g C m-2 yr-1") -
             f"<!-- NEP [{escape(unit)}]: red source, green sink -->\n</qgis>\n")
 
 
+#: Description and unit of the band of each grid ``run`` and ``nep`` write, as GDAL band
+#: metadata, which QGIS shows in the layer properties and the identify tool.
+GRID_BANDS: dict[str, tuple[str, str]] = {
+    "npp": ("net primary productivity NPP", "g C m-2 yr-1"),
+    "rh": ("heterotrophic soil respiration Rh", "g C m-2 yr-1"),
+    "nep": ("net ecosystem productivity NEP = NPP - Rh", "g C m-2 yr-1"),
+}
+
+
+def tag_bands(dataset, name: str, *, year: int | None = None) -> None:
+    """Set the description and unit of band 1 of an open rasterio ``dataset`` (write mode).
+
+    Call it while writing the grid (before it is closed), so the values sit in the
+    file's own metadata, not in a side-car: ``name`` is ``npp``, ``rh`` or ``nep``.
+    """
+    description, unit = GRID_BANDS[name]
+    dataset.set_band_description(1, description + (f", {year}" if year is not None else ""))
+    dataset.set_band_unit(1, unit)
+
+
+def write_grid_styles(folder: str | Path, *, percentile: float = 2.0) -> list[Path]:
+    """A ``nep.qml`` beside every ``grids/{year}/nep.tif`` of an output folder.
+
+    One scale for all years: ``limit`` from
+    :func:`carbon_balance.figures.nep.symmetric_limit` over the reduced grids (the COG
+    overviews), so the QGIS layers compare like the report's maps.
+    """
+    from .figures.nep import read_grid, symmetric_limit
+
+    paths = sorted(Path(folder).glob("grids/*/nep.tif"))
+    if not paths:
+        return []
+    values = np.concatenate([read_grid(p).values.ravel() for p in paths])
+    limit = symmetric_limit(values, percentile)[2]
+    return [write_qml(p, nep_raster_qml(limit)) for p in paths]
+
+
 def write_qml(raster: str | Path, qml: str) -> Path:
     """Write ``qml`` beside ``raster`` (same name, ``.qml``), which QGIS loads with it."""
     path = Path(raster).with_suffix(".qml")

@@ -75,3 +75,30 @@ def test_zone_raster_palette():
     palette = {int(e.get("value")): e.get("color") for e in root.iter("paletteEntry")}
     assert palette == {0: "#bdbdbd", 1: "#1b7837", 2: "#5aae61", 3: "#80cdc1", 4: "#f4a582",
                        5: "#b2182b"}
+
+
+def test_band_description_and_unit_read_back_with_rasterio(tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = tmp_path / "nep.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(110, 30, 1, 1)) as dst:
+        dst.write(np.ones((1, 4, 4), "float32"))
+        qgis_styles.tag_bands(dst, "nep", year=2005)
+    with rasterio.open(path) as src:
+        assert src.units == ("g C m-2 yr-1",)
+        assert src.descriptions == ("net ecosystem productivity NEP = NPP - Rh, 2005",)
+    assert not path.with_suffix(".tif.aux.xml").exists()  # in the file, not a side-car
+
+
+def test_grid_styles_beside_every_nep_grid(report_folder, tmp_path):
+    folder = tmp_path / "f"
+    shutil.copytree(report_folder / "grids", folder / "grids")
+    written = qgis_styles.write_grid_styles(folder)
+    assert sorted(p.relative_to(folder).as_posix() for p in written) == [
+        "grids/2005/nep.qml", "grids/2010/nep.qml"]
+    root = ET.fromstring(written[0].read_text().split("\n", 1)[1])
+    values = [float(i.get("value")) for i in root.iter("item")]
+    assert values[0] == -values[-1] and values[3] == 0  # symmetric about 0

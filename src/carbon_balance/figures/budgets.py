@@ -124,6 +124,8 @@ def budget_totals(region: pd.DataFrame, groups: pd.DataFrame | None = None, *,
                            edgecolor=BAR_COLOURS["CE"], s=18, zorder=3, linewidth=1.4)
             ax.axhline(0, color="black", linewidth=0.8)
             _year_ticks(ax, years, x)
+            if len(years) < 3:  # bars keep their width with one or two years
+                ax.set_xlim(-1.2, len(years) + 0.2)
             ax.set_title(text(textwrap.fill(name, 34 if cols == 1 else 26)), fontsize=12)
             ax.set_ylabel(unit)
             ax.grid(axis="y", color="#e5e5e5", zorder=0)

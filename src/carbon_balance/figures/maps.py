@@ -25,7 +25,6 @@ from ._style import (
     display_scale,
     fmt_number,
     mark_generated,
-    small_multiples,
     style,
     text,
 )
@@ -105,10 +104,6 @@ def class_colours(breaks: np.ndarray, qstyle: QuantityStyle) -> list:
 
 def _years(units: pd.DataFrame, years: Sequence[int] | None) -> list[int]:
     return list(years) if years is not None else sorted(int(y) for y in units["year"].unique())
-
-
-def _panels(n: int, legend_rows: int, extra: float = 0.0):
-    return small_multiples(n, 3.3, 1.0 + 0.35 * legend_rows + extra)
 
 
 def map_panels(units, n: int, legend_rows: int):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from ._style import CLUSTER_COLOURS, WIDTH, mark_generated, new_figure, style, text
 from .maps import QUANTITY_STYLES, categorical_maps
@@ -41,7 +42,12 @@ def moran_chart(global_table: pd.DataFrame, *, alpha: float = ALPHA,
         if t["expected_i"].notna().any():
             ax.axhline(float(t["expected_i"].mean()), color="grey", linestyle="--",
                        label="E[I] (no autocorrelation)")
-        ax.set_xticks(sorted(t["year"].astype(int).unique()))
+        # whole years, at most about 8 labels: 20 years do not run together
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+        years = t["year"].astype(int)
+        if years.nunique() == 1:  # one year: a narrow axis around it, not 1920-2130
+            ax.set_xlim(years.iloc[0] - 1, years.iloc[0] + 1)
+            ax.set_xticks([years.iloc[0]])
         ax.set_ylabel("Moran's I [-]")
         ax.set_xlabel("year")
         handles, _ = ax.get_legend_handles_labels()

@@ -8,6 +8,14 @@ below is the formulas written array-at-a-time, as one would without a kernel.
 
 Prints pixel-months per second of each and the ratio. Inputs are generated (synthetic),
 plausible for subtropical China; the figures are recorded in docs/performance.md.
+
+    python benchmarks/casa_kernel.py --libm [--pairs 3]
+
+compares the kernel with the hand-written branch-free exp/log (``casa/_fastmath.py``)
+against the same kernel calling numba's own ``np.exp``/``np.log`` (with ``fastmath``,
+which uses SVML where numba finds it): each variant in its own process with an empty
+numba cache (so neither reuses the other's compiled kernel), the processes interleaved
+in pairs, each reporting the median of ``--repeat`` calls after compiling.
 """
 
 from __future__ import annotations
@@ -95,12 +103,68 @@ def interleaved_best(fns, repeat):
     return [(min(t), float(np.median(t))) for t in times], outs
 
 
+def _variant(math: str, pixels: int, dtype: str, repeat: int) -> float:
+    """Median seconds of ``casa.annual_nep`` in a child process, with ``math`` "hand"
+    (casa/_fastmath.py) or "libm" (numba's np.exp/np.log)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    code = f"""
+import json, time, numba, numpy as np
+from carbon_balance import casa
+from carbon_balance.casa import model
+if {math!r} == "libm":
+    @numba.njit(inline="always", fastmath=True)
+    def _exp(x):
+        return np.exp(x)
+    @numba.njit(inline="always", fastmath=True)
+    def _log(x):
+        return np.log(x)
+    model.fast_exp, model.fast_log = _exp, _log   # bound before the kernels compile
+import casa_kernel as b
+ndvi, t, p, sol, veg = b.generate({pixels}, {dtype!r})
+casa.annual_nep(ndvi[:, :1000], t[:, :1000], p[:, :1000], sol[:, :1000], veg[:1000])
+times = []
+for _ in range({repeat}):
+    s = time.perf_counter(); casa.annual_nep(ndvi, t, p, sol, veg)
+    times.append(time.perf_counter() - s)
+print(json.dumps(float(np.median(times))))
+"""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache,
+                   PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.abspath(__file__)),
+                                               os.environ.get("PYTHONPATH", "")]))
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def compare_libm(pixels: int, dtype: str, repeat: int, pairs: int) -> None:
+    rows = []
+    for _ in range(pairs):
+        hand, libm = _variant("hand", pixels, dtype, repeat), _variant("libm", pixels, dtype, repeat)
+        rows.append((hand, libm))
+        print(f"  hand-written exp/log {hand:.3f} s   numba np.exp/np.log {libm:.3f} s   "
+              f"libm / hand {libm / hand:.2f}")
+    ratios = [b / a for a, b in rows]
+    print(f"median libm / hand over {pairs} pairs: {float(np.median(ratios)):.2f} "
+          f"({min(ratios):.2f}-{max(ratios):.2f}); {dtype}, {pixels:,} pixel-years")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pixels", type=int, default=1_000_000, help="pixel-years (default 1e6)")
     ap.add_argument("--repeat", type=int, default=5, help="best of N interleaved timings")
     ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    ap.add_argument("--libm", action="store_true", help="compare the hand-written exp/log "
+                    "with numba's own np.exp/np.log instead")
+    ap.add_argument("--pairs", type=int, default=3, help="interleaved pairs of --libm")
     args = ap.parse_args(argv)
+    if args.libm:
+        compare_libm(args.pixels, args.dtype, args.repeat, args.pairs)
+        return 0
     ndvi, t, p, sol, veg = generate(args.pixels, args.dtype)
     months = 12 * args.pixels
     casa.annual_nep(ndvi[:, :1000], t[:, :1000], p[:, :1000], sol[:, :1000], veg[:1000])  # JIT

@@ -113,26 +113,6 @@ def nep_raster_qml(limit: float, *, band: int = 1, unit: str = "g C m-2 yr-1") -
             f"<!-- NEP [{escape(unit)}]: red source, green sink -->\n</qgis>\n")
 
 
-#: Description and unit of the band of each grid ``run`` and ``nep`` write, as GDAL band
-#: metadata, which QGIS shows in the layer properties and the identify tool.
-GRID_BANDS: dict[str, tuple[str, str]] = {
-    "npp": ("net primary productivity NPP", "g C m-2 yr-1"),
-    "rh": ("heterotrophic soil respiration Rh", "g C m-2 yr-1"),
-    "nep": ("net ecosystem productivity NEP = NPP - Rh", "g C m-2 yr-1"),
-}
-
-
-def tag_bands(dataset, name: str, *, year: int | None = None) -> None:
-    """Set the description and unit of band 1 of an open rasterio ``dataset`` (write mode).
-
-    Call it while writing the grid (before it is closed), so the values sit in the
-    file's own metadata, not in a side-car: ``name`` is ``npp``, ``rh`` or ``nep``.
-    """
-    description, unit = GRID_BANDS[name]
-    dataset.set_band_description(1, description + (f", {year}" if year is not None else ""))
-    dataset.set_band_unit(1, unit)
-
-
 def write_grid_styles(folder: str | Path, *, percentile: float = 2.0) -> list[Path]:
     """A ``nep.qml`` beside every ``grids/{year}/nep.tif`` of an output folder.
 
@@ -210,7 +190,8 @@ def write_time_layer(gpkg: str | Path, units_long, *, layer: str = "units") -> s
 
     g = units_long.copy()
     g["year"] = g["year"].astype(int)
-    g["date"] = pd.to_datetime(g["year"].astype(str) + "-01-01").dt.date
+    # datetime64: a GeoPackage DateTime field, which QGIS offers to the temporal controller
+    g["date"] = pd.to_datetime(g["year"].astype(str) + "-01-01")
     g = g.sort_values(["year", "unit_id"])
     g.to_file(gpkg, layer=layer, driver="GPKG")
     if "zone" in g:

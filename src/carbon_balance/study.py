@@ -30,11 +30,14 @@ from .errors import Problem, ProblemsError, StudyError
 
 #: Units accepted for each climate input, with the factor (and offset) to the model's
 #: units. Radiation in "W/m2" is a monthly mean flux and is converted with the days of
-#: the month (METHOD.md section 1), so it is handled in ``grid.units``.
+#: the month (METHOD.md section 1), so it is handled in ``grid.conversions``.
 TEMPERATURE_UNITS = ("degC", "0.1 degC", "K")
 PRECIPITATION_UNITS = ("mm/month", "0.1 mm/month")
 RADIATION_UNITS = ("MJ/m2/month", "W/m2", "kWh/m2/month")
 VEGETATION_CLASSES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+#: The raster inputs, in the order of the [inputs] tables; the first four are monthly.
+INPUT_NAMES = ("ndvi", "temperature", "precipitation", "radiation", "vegetation")
+MONTHLY_INPUTS = INPUT_NAMES[:4]
 
 
 class _Section(BaseModel):
@@ -192,6 +195,27 @@ class Study(_Section):
         if "{month" in pattern:
             return [self.resolve(pattern.format(year=year, month=m)) for m in range(1, 13)]
         return [self.resolve(pattern.format(year=year))]
+
+    def raster_files(self) -> list[Path]:
+        """Every raster input file, and a class table of the study's own (the built-in
+        ones are part of the version), once each."""
+        files: list[Path] = []
+        if self.inputs is None:
+            return files
+        for year in self.study.years:
+            for name in INPUT_NAMES:
+                files += self.input_paths(name, year)
+        if self.inputs.vegetation.classes not in VEGETATION_CLASSES:
+            files.append(self.resolve(self.inputs.vegetation.classes))
+        return list(dict.fromkeys(files))
+
+    def input_files(self) -> list[Path]:
+        """Every input file of the study (rasters and tables), for the manifest's hashes."""
+        files = self.raster_files()
+        for section in (self.units, self.emissions, self.gdp):
+            if section is not None:
+                files.append(self.resolve(section.path))
+        return list(dict.fromkeys(files))
 
 
 _SECTION_KEYS: dict[str, Any] = {

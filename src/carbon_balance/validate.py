@@ -8,10 +8,13 @@ with the same messages, all at once.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from .errors import CarbonBalanceError, Problem
+from .errors import CarbonBalanceError, Problem, ProblemsError
 from .study import Study, load_study
+
+log = logging.getLogger(__name__)
 
 
 def study_problems(study: Study) -> list[Problem]:
@@ -25,6 +28,17 @@ def study_problems(study: Study) -> list[Problem]:
         problems += raster_problems(study)
     problems += table_problems(study)
     return problems
+
+
+def validate_for_run(study: Study) -> None:
+    """Raise :class:`ProblemsError` if the grid or table checks find a fatal problem;
+    log the warnings (the same checks as ``carbon-balance validate``)."""
+    problems = study_problems(study)
+    for p in problems:
+        if not p.fatal:
+            log.warning("%s", p)
+    if any(p.fatal for p in problems):
+        raise ProblemsError(problems)
 
 
 def validate_study(path: str | Path) -> list[Problem]:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from carbon_balance.accounting.units import load_units
+from carbon_balance.accounting.boundaries import load_units
 from carbon_balance.errors import InputError
 
 

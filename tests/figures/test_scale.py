@@ -111,3 +111,5 @@ def test_report_of_the_large_folder_renders(big):
     assert "Carbon budgets, 2001 and 2020" in summary
     assert "units changed zone" in summary
     assert "Only" not in summary  # 229 units: no small-sample warning
+    # 19 permutations over 229 units: the smallest adjusted p is 229 / 20, say so
+    assert "at least 4,580 permutations are needed for a single one" in html

@@ -1,14 +1,12 @@
 """Each raster problem is found, named (file, key) and refused at run time too."""
 
-from concurrent.futures import Future
-
 import numpy as np
 import pytest
 from rasterio.transform import from_origin
 
 from carbon_balance.errors import ProblemsError
 from carbon_balance.grid.checks import raster_problems
-from carbon_balance.grid.pipeline import run_nep
+from carbon_balance.grid.nep import write_grids
 from carbon_balance.study import load_study
 
 from .synthetic import ORIGIN, write_raster, write_study
@@ -128,31 +126,13 @@ def test_refused_at_run_time_with_the_same_message(study, tmp_path):
     p[3, 5, 5] = -5
     write_raster(root / "climate/pre_2005.tif", p)
     checked = {(q.message, q.key) for q in _problems(path)}
-    # skip the up-front checks (as if they had found nothing): the full-grid passes must
-    # refuse the same things
-    nothing_found = Future()
-    nothing_found.set_result([])
+    # the grid passes alone, without the up-front checks, must refuse the same things
     with pytest.raises(ProblemsError) as err:
-        run_nep(path, tmp_path / "out", progress=False, checking=nothing_found)
+        write_grids(load_study(path), tmp_path / "out", progress=False)
     assert {(q.message, q.key) for q in err.value.problems} <= checked
     assert any("77" in q.message for q in err.value.problems)
     write_raster(root / "lc/lc_2005.tif", f[2005]["vegetation"])
     with pytest.raises(ProblemsError) as err:
-        run_nep(path, tmp_path / "out", progress=False, checking=nothing_found)
+        write_grids(load_study(path), tmp_path / "out2", progress=False)
     assert [(q.message, q.key) for q in err.value.problems] == \
         [q for q in checked if "precipitation" in q[0]]
-    assert not (tmp_path / "out").exists()
-
-
-def test_background_checks_import_nothing(study_2005):
-    """The checks run in a thread while ``carbon-balance nep`` imports the kernels on the
-    main one; a module first imported by both at once (the circular ``casa`` package) can
-    be seen half initialised ("cannot import name 'annual_carbon' ... partially
-    initialized module"). So the checks thread must find everything already imported."""
-    from .synthetic import modules_imported_in_threads
-
-    assert modules_imported_in_threads(
-        "from carbon_balance.study import load_study\n"
-        "from carbon_balance.grid.checks import raster_problems_in_background\n"
-        f"raster_problems_in_background(load_study({str(study_2005[0])!r})).result()\n",
-        prefix="carbon_balance") == []   # (pandas imports parts of pyarrow lazily, harmless)

@@ -49,9 +49,10 @@ def test_time_layer_has_every_year_and_its_style(report_folder, gpkg):
     back = pyogrio.read_dataframe(gpkg, layer=layer)
     assert len(back) == 18  # 9 units x 2 years of the fixture
     assert sorted(back["year"].unique()) == [2005, 2010]
-    assert str(back["date"].iloc[0])[:10] == "2005-01-01"
     info = pyogrio.read_info(gpkg, layer=layer)
-    assert dict(zip(info["fields"], info["dtypes"]))["year"].startswith("int")
+    dtypes = dict(zip(info["fields"], info["dtypes"]))
+    assert dtypes["year"].startswith("int") and dtypes["date"].startswith("datetime64")
+    assert str(back["date"].min())[:10] == "2005-01-01"
     styles = pyogrio.read_dataframe(gpkg, layer="layer_styles")
     assert (styles["f_table_name"] == layer).sum() == 1
     # every layer with a zone field (the fixture writes the units.csv columns) gets the style
@@ -77,22 +78,6 @@ def test_zone_raster_palette():
                        5: "#b2182b"}
 
 
-def test_band_description_and_unit_read_back_with_rasterio(tmp_path):
-    import numpy as np
-    import rasterio
-    from rasterio.transform import from_origin
-
-    path = tmp_path / "nep.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=from_origin(110, 30, 1, 1)) as dst:
-        dst.write(np.ones((1, 4, 4), "float32"))
-        qgis_styles.tag_bands(dst, "nep", year=2005)
-    with rasterio.open(path) as src:
-        assert src.units == ("g C m-2 yr-1",)
-        assert src.descriptions == ("net ecosystem productivity NEP = NPP - Rh, 2005",)
-    assert not path.with_suffix(".tif.aux.xml").exists()  # in the file, not a side-car
-
-
 def test_grid_styles_beside_every_nep_grid(report_folder, tmp_path):
     folder = tmp_path / "f"
     shutil.copytree(report_folder / "grids", folder / "grids")
@@ -102,3 +87,21 @@ def test_grid_styles_beside_every_nep_grid(report_folder, tmp_path):
     root = ET.fromstring(written[0].read_text().split("\n", 1)[1])
     values = [float(i.get("value")) for i in root.iter("item")]
     assert values[0] == -values[-1] and values[3] == 0  # symmetric about 0
+
+
+def test_cog_bands_carry_their_unit(tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from carbon_balance.grid.writers import to_cog
+
+    src = tmp_path / "nep.tmp.tif"
+    with rasterio.open(src, "w", driver="GTiff", width=32, height=32, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=from_origin(110, 30, .1, .1),
+                       tiled=True, blockxsize=16, blockysize=16) as dst:
+        dst.write(np.ones((1, 32, 32), "float32"))
+    cog = to_cog(src, tmp_path / "nep.tif", tags={"units": "g C m-2 yr-1"},
+                 descriptions=["nep"])
+    with rasterio.open(cog) as ds:
+        assert ds.units == ("g C m-2 yr-1",) and ds.descriptions == ("nep",)

@@ -18,7 +18,7 @@ def table_problems(study) -> list[Problem]:
     """Every problem with ``[units]``, ``[emissions]`` and ``[gdp]`` (fatal and warnings)."""
     from .emissions import load_emissions
     from .gdp import load_gdp
-    from .units import load_units
+    from .boundaries import load_units
 
     problems: list[Problem] = []
     if study.units is None:
@@ -108,7 +108,7 @@ def _grid_overlap(study, units, upath) -> list[Problem]:
     try:
         from shapely.geometry import box
 
-        from ..grid.template import study_grid
+        from ..grid.study_grid import study_grid
         grid = study_grid(study)
     except Exception:  # the grid's own problems are reported by grid.checks
         return []

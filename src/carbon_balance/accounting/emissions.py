@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..constants import CO2_PER_C
 from ..errors import InputError
 from . import forecast as fc
 from .tables import read_unit_year_table
 
 log = logging.getLogger(__name__)
 
-#: Factors to t CO2. 44/12 is the molar mass ratio CO2 / C.
-CO2_PER_C = 44.0 / 12.0
+#: Factors to t CO2.
 TO_T_CO2 = {"Mt CO2": 1e6, "t CO2": 1.0, "t C": CO2_PER_C}
 FILL_METHODS = ("arima", "naive", "drift", "ets", "best")
 BACKTEST_METHODS = ("arima", "naive", "drift", "ets", "best")
@@ -183,7 +183,7 @@ def backtest_study(study_path, holdout: int = 3, out=None, *, workers: int | Non
     Limited to the study's units when the study declares them. Writes ``out`` (CSV) if given.
     """
     from ..study import load_study
-    from .units import load_units
+    from .boundaries import load_units
 
     study = load_study(study_path)
     if study.emissions is None:

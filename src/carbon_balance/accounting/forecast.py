@@ -130,14 +130,14 @@ def _cache_file(key: tuple):
     """
     import hashlib
     import os
-    from pathlib import Path
 
     import statsmodels
 
+    from ..user_cache import user_cache_dir
+
     if os.environ.get(CACHE_ENV, "1") == "0":
         return None
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = root / "carbon-balance" / f"arima-v1-statsmodels-{statsmodels.__version__}"
+    folder = user_cache_dir(f"arima-v1-statsmodels-{statsmodels.__version__}")
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     return folder / f"{digest}.json"
 

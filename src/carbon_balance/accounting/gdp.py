@@ -55,7 +55,7 @@ def _flagged_in_table(study) -> set[tuple[str, int]]:
     if sec.format != "long":
         return set()
     from .tables import read_table
-    from .units import id_text
+    from .boundaries import id_text
 
     raw = read_table(study.resolve(sec.path), sheet=sec.sheet, key="gdp.path")
     cols = [c for c in raw.columns if str(c).lower().endswith("estimated")]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .units import id_text
+from .boundaries import id_text
 
 #: CEADs county workbook (Chen et al. 2020, Sci. Data 7:391, doi:10.1038/s41597-020-00736-3):
 #: county code column and year columns C1997 ... C2017.

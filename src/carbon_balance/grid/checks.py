@@ -18,13 +18,15 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-# At module level, not in the functions: the checks run in a background thread
-# (raster_problems_in_background) while the main thread imports the kernels, and two
-# threads importing the circular casa package at once can see it half initialised.
+import numba
+
 from ..casa.tables import load_class_table
 from ..errors import CarbonBalanceError, Problem, ProblemsError
-from .readers import INPUTS, MONTHLY_INPUTS, gdal_name, netcdf_variable
-from .units import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
+from ..study import INPUT_NAMES as INPUTS
+from ..study import MONTHLY_INPUTS
+from .conversions import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
+from .files import gdal_name, netcdf_variable
+from .study_grid import study_grid
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,27 @@ SAMPLE_CELLS = 512 * 512
 SAMPLE_BLOCKS = 4
 #: Tolerance of the NDVI range check (float32 rounding of scaled values).
 NDVI_TOLERANCE = 1e-6
+
+
+@numba.njit(nogil=True, cache=True)
+def _finite_range(values):
+    lo, hi = np.inf, -np.inf
+    flat = values.reshape(-1)
+    for i in range(flat.size):
+        v = flat[i]
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    return lo, hi
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """(smallest, largest) value ignoring NaN; (inf, -inf) when all are NaN. One pass
+    (numpy's nanmin and nanmax take two, and warn on all-NaN chunks): the run-time value
+    checks apply :func:`value_problems` to these, chunk by chunk."""
+    lo, hi = _finite_range(np.ascontiguousarray(values))
+    return float(lo), float(hi)
 
 
 def _key(name: str, part: str = "path") -> str:
@@ -256,8 +279,6 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
 
 def raster_problems(study) -> list[Problem]:
     """Every raster problem findable from metadata and a sample of values (see module doc)."""
-    from .template import study_grid
-
     if study.inputs is None:
         return [Problem("the study has no [inputs]", str(study.source), "inputs",
                         "add [inputs.ndvi], [inputs.temperature], [inputs.precipitation], "
@@ -292,16 +313,3 @@ def raster_problems(study) -> list[Problem]:
             keys.add((p.message, p.file, p.key))
             unique.append(p)
     return unique
-
-
-def raster_problems_in_background(study):
-    """Start :func:`raster_problems` in a thread; returns its ``concurrent.futures.Future``.
-
-    ``carbon-balance nep`` starts the checks before importing the numerical libraries
-    and loading the compiled kernels, which hold the GIL for ~1.5 s while the checks
-    mostly wait on GDAL, which does not.
-    """
-    pool = ThreadPoolExecutor(1, thread_name_prefix="raster-checks")
-    future = pool.submit(raster_problems, study)
-    pool.shutdown(wait=False)
-    return future

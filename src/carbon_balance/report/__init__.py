@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from ..analysis.spatial import ALPHA, MIN_UNITS
@@ -216,8 +217,20 @@ def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:
             f"below {ALPHA:g}" if fdr else
             f"LISA clusters are labelled where the permutation p-value is below {ALPHA:g}, "
             "without a correction for testing every unit")
-    return (f"Global and local Moran's I with {n} conditional permutations (queen "
+    text = (f"Global and local Moran's I with {n} conditional permutations (queen "
             f"contiguity, row-standardised weights). {rule}.")
+    units = pd.to_numeric(sg.get("n_units"), errors="coerce").dropna()
+    if fdr and len(perms) and len(units):
+        # a unit at the smallest p-value, 1 / (permutations + 1), alone among the n tests
+        # has the adjusted value n / (permutations + 1) (Benjamini-Hochberg, rank 1)
+        floor = float(units.max()) / (float(perms.max()) + 1)
+        if floor >= ALPHA:
+            need = int(np.ceil(float(units.max()) / ALPHA))
+            text += (f" With {int(units.max())} units and these permutations, a unit that "
+                     f"stands out alone keeps an adjusted p-value of at least {floor:.2g}, "
+                     f"above {ALPHA:g}: only groups of units can show as clusters; at least "
+                     f"{need:,} permutations are needed for a single one.")
+    return text
 
 
 def _spatial_warning(sg: pd.DataFrame | None) -> str:

@@ -15,14 +15,13 @@ import pandas as pd
 from pyproj import Geod
 from shapely.validation import make_valid
 
+from ..constants import M2_PER_KM2  # noqa: F401  (re-exported)
 from ..errors import InputError
 
 log = logging.getLogger(__name__)
 
 #: Ellipsoid of geodesic areas.
 ELLIPSOID = "WGS84"
-#: m2 -> km2
-M2_PER_KM2 = 1e6
 
 
 def geodesic_area_km2(geometries: gpd.GeoSeries, *, ellipsoid: str = ELLIPSOID) -> np.ndarray:

@@ -11,12 +11,8 @@ import calendar
 
 import numpy as np
 
-#: Seconds per day / 1e6 J per MJ: a mean flux of 1 W m-2 over one day is 0.0864 MJ m-2.
-MJ_PER_W_DAY = 86400.0 / 1e6
-#: 1 kWh = 3.6 MJ.
-MJ_PER_KWH = 3.6
-#: 0 °C in kelvin.
-KELVIN_AT_0C = 273.15
+from ..constants import KELVIN_AT_0C, MJ_PER_KWH, MJ_PER_W_DAY
+
 
 MODEL_UNITS = {"ndvi": "1", "temperature": "degC", "precipitation": "mm/month",
                "radiation": "MJ/m2/month", "vegetation": "class"}

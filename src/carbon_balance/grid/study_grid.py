@@ -17,6 +17,7 @@ from rasterio.errors import CRSError, RasterioIOError
 from rasterio.warp import calculate_default_transform, transform_bounds
 
 from ..errors import InputError, StudyError
+from .files import gdal_name
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,6 @@ class StudyGrid:
 def _first_ndvi(study):
     path = study.input_paths("ndvi", study.study.years[0])[0]
     key = "inputs.ndvi.path"
-    from .readers import gdal_name  # NetCDF names
-
     try:
         with rasterio.open(gdal_name(path, study.inputs.ndvi.variable)) as src:
             return path, src.crs, src.transform, src.width, src.height

@@ -1,11 +1,13 @@
-"""The CASA kernel mapped over chunks of a year's aligned inputs.
+"""Evaluate CASA on a year's aligned inputs: one blockwise kernel, numpy or dask.
 
-:func:`carbon_arrays` runs :func:`carbon_balance.casa.annual_carbon` (pure numpy, 12
-months on axis 0) on one chunk; the pipeline calls it from one dask task per chunk.
-:func:`carbon_dataset` wraps it in :func:`xarray.apply_ufunc` with
-``dask="parallelized"`` for a lazy Dataset (``pipeline.year_dataset``). Each chunk is
-computed independently (CASA has no spatial coupling; all months of a pixel are in one
-chunk), so results do not depend on the chunk size or the scheduler.
+:func:`carbon_arrays` runs :func:`carbon_balance.casa.annual_carbon` (12 months on axis
+0) on one block and stacks NPP, Rh, NEP (and the monthly values). It is the one kernel
+of every grid path: :func:`carbon_dataset` maps it over an xarray Dataset
+(:func:`xarray.apply_ufunc`, ``dask="parallelized"``: numpy-backed in memory, dask-backed
+lazily, e.g. :func:`carbon_balance.grid.readers.year_dataset`), and ``nep``/``run`` call
+it from one dask task per chunk that reads, evaluates and stores its chunk
+(:mod:`carbon_balance.grid.nep`). CASA has no spatial coupling and all months of a cell
+are in one chunk, so results do not depend on the chunk size or the scheduler.
 """
 
 from __future__ import annotations
@@ -94,9 +96,10 @@ def single_threaded_kernel():
 def carbon_dataset(ds: xr.Dataset, bounds: dict, *, monthly: bool = False,
                    eps_max=None, rn_coefficient: float = 0.598,
                    rh_coefficient: float = 0.0913) -> xr.DataArray:
-    """Lazy NPP, Rh, NEP (and monthly) of a year's dataset (see ``pipeline.year_dataset``).
+    """NPP, Rh, NEP (and monthly) of a year's dataset (variables as
+    :func:`carbon_balance.grid.readers.year_dataset`), numpy- or dask-backed.
 
-    Returns a DataArray (quantity, y, x), float32, chunked like ``ds``.
+    Returns a DataArray (quantity, y, x), float32, chunked like ``ds`` when it is lazy.
     """
     import xarray as xr
 

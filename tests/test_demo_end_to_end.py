@@ -106,3 +106,17 @@ def test_no_second_kernel_compile_after_the_run_with_uncertainty(demo_out):
     dtypes = [s[0].dtype for s in signatures]
     assert signatures and len(dtypes) == len(set(dtypes))
     assert all(a.mutable for s in signatures for a in s if isinstance(a, types.Array))
+
+
+def test_outputs_open_ready_in_qgis(demo_out):
+    import pyogrio
+    import rasterio
+
+    for year in (2005, 2010, 2015, 2020):
+        assert (demo_out / "grids" / str(year) / "nep.qml").exists()
+        with rasterio.open(demo_out / "grids" / str(year) / "nep.tif") as ds:
+            assert ds.units == ("g C m-2 yr-1",)
+    styles = pyogrio.read_dataframe(demo_out / "units.gpkg", layer="layer_styles")
+    assert "units" in set(styles["f_table_name"])
+    units = pyogrio.read_dataframe(demo_out / "units.gpkg", layer="units")
+    assert len(units) == 31 * 4 and sorted(units["year"].unique()) == [2005, 2010, 2015, 2020]

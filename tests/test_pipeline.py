@@ -84,7 +84,10 @@ def test_tables_written(run_folder):
                  "emissions", "emissions_backtest"):
         assert (run_folder / "tables" / f"{name}.csv").exists(), name
     layers = gpd.list_layers(run_folder / "units.gpkg")["name"].tolist()
-    assert sorted(layers) == ["units_2005", "units_2015", "units_2020"]
+    # a layer per year, one of all years (QGIS temporal controller), the QGIS styles
+    assert sorted(layers) == ["layer_styles", "units", "units_2005", "units_2015", "units_2020"]
+    styles = gpd.read_file(run_folder / "units.gpkg", layer="layer_styles")
+    assert sorted(styles["f_table_name"]) == ["units", "units_2005", "units_2015", "units_2020"]
 
 
 def test_2020_emissions_estimated_and_flagged(run_folder):

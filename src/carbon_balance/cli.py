@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .errors import CarbonBalanceError
+from .errors import CarbonBalanceError, InputError
 from .interrupt import INTERRUPTED, ctrl_c_received, watch_for_ctrl_c
 from .outputs import remove_unfinished
 
@@ -107,13 +107,15 @@ def run(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local dask cluster size."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing scheduler address."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write figures and report.html."),
+    draws: Optional[int] = typer.Option(None, "--draws", min=1,
+                                        help="Also run the uncertainty analysis with N draws."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """The whole study: grids, carbon sequestration, emissions, indicators, zones, report."""
     from .pipeline import run_study
 
     run_study(study, out, workers=workers, scheduler=scheduler, report=report,
-              overwrite=overwrite)
+              overwrite=overwrite, uncertainty_draws=draws)
     console.print(f"[green]done[/green]: {out}")
 
 
@@ -172,7 +174,10 @@ def demo(
 @app.command()
 def uncertainty(
     study: Path = STUDY,
-    out: Path = OUT,
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Output folder (written atomically)."),
+    into: Optional[Path] = typer.Option(None, "--into", help="Add the results to this "
+                                        "existing run folder and rebuild its report."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Monte Carlo draws (default: study file)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: study file)."),
     overwrite: bool = OVERWRITE,
@@ -180,6 +185,24 @@ def uncertainty(
     """How sure is each zone? Monte Carlo over the uncertain parameters, and sensitivity."""
     from .pipeline import run_uncertainty
 
+    if (out is None) == (into is None):
+        raise InputError("give either --out DIR (a new folder) or --into DIR (a run folder)",
+                         key="--out/--into", fix="carbon-balance uncertainty STUDY.toml "
+                         "--into results")
+    if into is not None:
+        import tempfile
+
+        from .report.into import add_uncertainty
+
+        if not (into / "tables" / "units.csv").exists():  # before minutes of draws
+            raise InputError("not the output folder of a run (no tables/units.csv)",
+                             file=into, fix="give the folder written by `carbon-balance run`")
+        with tempfile.TemporaryDirectory(dir=into.resolve().parent,
+                                         prefix=f".{into.name}.uncertainty-") as tmp:
+            run_uncertainty(study, Path(tmp) / "u", draws=draws, seed=seed)
+            add_uncertainty(into, Path(tmp) / "u")
+        console.print(f"[green]done[/green]: {into} (report rebuilt)")
+        return
     run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
 

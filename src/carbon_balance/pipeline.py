@@ -127,6 +127,9 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
         shutil.copyfile(study_path, folder / "study.toml")
         with dask_client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)
+        from .qgis_styles import write_grid_styles
+
+        write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
         vegetated = vegetated_masks(study)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)

@@ -87,9 +87,15 @@ def aggregate_tables(table: pd.DataFrame, basis: str) -> tuple[pd.DataFrame | No
 
 
 def write_units_gpkg(path: Path, units, table: pd.DataFrame) -> Path:
-    """units.gpkg: one layer ``units_{year}`` of polygons with the units.csv columns."""
+    """units.gpkg: one layer ``units_{year}`` of polygons with the units.csv columns, one
+    layer ``units`` of all years (``year``, ``date``: QGIS's temporal controller), each
+    with the zone colours as its default QGIS style (``layer_styles``)."""
+    from ..qgis_styles import style_units_gpkg, write_time_layer
+
     geo = units[["unit_id", "geometry"]]
     for year, rows in table.groupby("year", sort=True):
         layer = geo.merge(rows, on="unit_id", how="inner")
         layer.to_file(path, layer=f"units_{year}", driver="GPKG")
+    write_time_layer(path, geo.merge(table, on="unit_id", how="inner"))
+    style_units_gpkg(path)
     return path

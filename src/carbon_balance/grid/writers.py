@@ -193,6 +193,8 @@ def _vrt(src: Path, factors: list[int], tags: dict[str, str], band_tags: list[di
                  f"<NoDataValue>{NODATA:g}</NoDataValue>"]
         if descriptions:
             parts.append(f"<Description>{escape(descriptions[b - 1])}</Description>")
+        if tags.get("units"):  # the band's unit, which QGIS shows (dataset tags it does not)
+            parts.append(f"<UnitType>{escape(str(tags['units']))}</UnitType>")
         if band_tags:
             parts.append(metadata(band_tags[b - 1]))
         parts.append(f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(str(src))}'

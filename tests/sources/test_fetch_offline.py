@@ -131,6 +131,13 @@ def test_fetched_study_validates_and_runs_once_the_tables_are_added(fetched, tmp
     figures = reference_figures(out)
     assert [p.name for p in figures] == ["reference_scatter.png", "reference_difference_2005.png"]
 
+    # and the report shows the comparison: its section, the scatter and the statistics
+    from carbon_balance.report import build_report
+
+    html = build_report(out).read_text(encoding="utf-8")
+    assert 'id="reference"' in html and "reference_scatter" in html
+    assert (out / "figures/reference_scatter.png").is_file()
+
 
 def test_plan_lists_without_writing(catalog, tmp_path, capsys):
     assert _fetch(tmp_path / "planned", catalog, "--plan") == 0

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._style import map_axes, new_figure, style
+from ._mapframe import frame_map
+from ._style import new_figure, style
 
 
 def reference_scatter(pixels: pd.DataFrame, stats: pd.DataFrame | None = None) -> Figure:
@@ -47,7 +48,7 @@ def reference_difference_map(units_geo, table: pd.DataFrame, year: int) -> Figur
                  legend=True, edgecolor="0.4", linewidth=0.3,
                  legend_kwds={"label": "CASA vs reference NPP [%]"},
                  missing_kwds={"color": "0.85", "label": "no data"})
-        map_axes(ax)
+        frame_map(ax, units_geo.crs, units_geo.total_bounds, index=0, cols=1, n=1)
         ax.set_title(f"NPP difference from the reference, {year}", fontsize=9)
         return fig
 

@@ -205,6 +205,25 @@ def _uncertainty(res: Results, text) -> dict | None:
     return {"tables": [t for t in extra if t], "figures": figures}
 
 
+def _reference(res: Results, text) -> dict | None:
+    """The optional check against an independent NPP product ([reference] of the study
+    file, issue 13): pixel statistics, the per-unit comparison and their figures."""
+    stats = text("reference_stats")
+    if stats is None:
+        return None
+    figures = []
+    for png in sorted((res.folder / "figures").glob("reference_*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        figures.append({"stem": png.stem, "caption": png.stem.replace("_", " "),
+                        "generated": res.generated, "src": f"data:image/png;base64,{data}"})
+    extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
+             for n, cap in (("reference_stats", "Pixel statistics of the study's NPP against "
+                             "the reference product (bias = study - reference)"),
+                            ("reference_comparison", "Mean NPP over each unit's vegetated "
+                             "area: study and reference"))]
+    return {"tables": [t for t in extra if t], "figures": figures}
+
+
 def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:
     """How the spatial tests were made: permutations and the significance rule."""
     if sg is None or sg.empty:
@@ -343,6 +362,7 @@ def report_context(res: Results, made) -> dict:
         "references": REFERENCES,
         "sections": sections,
         "uncertainty": _uncertainty(res, text),
+        "reference": _reference(res, text),
         "summary": build_summary(res, zone_order=ZONE_ORDER, basis_unit=basis_unit(basis)),
         "spatial_warning": warnings["spatial"],
     }
@@ -365,6 +385,10 @@ def build_report(folder: str | Path) -> Path:
         from ..figures.uncertainty import write_uncertainty_figures
 
         write_uncertainty_figures(folder)
+    if res.table("reference_comparison") is not None:
+        from ..figures.reference import reference_figures
+
+        reference_figures(folder)
     html = render_report(res, made)
     path = folder / "report.html"
     tmp = folder / ".report.html.partial"

@@ -25,7 +25,7 @@ from ..errors import CarbonBalanceError, Problem, ProblemsError
 from ..study import INPUT_NAMES as INPUTS
 from ..study import MONTHLY_INPUTS
 from .conversions import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
-from .files import gdal_name, netcdf_variable
+from .files import gdal_name, netcdf_variable, source_crs
 from .study_grid import study_grid
 
 log = logging.getLogger(__name__)
@@ -163,8 +163,9 @@ def _sample(src, bands: list[int]) -> np.ndarray:
 def _covers(src, grid) -> bool:
     """Does the file cover the study grid (to half a source cell)?"""
     xmin, ymin, xmax, ymax = grid.bounds
-    if src.crs != grid.crs:
-        xmin, ymin, xmax, ymax = transform_bounds(grid.crs, src.crs, xmin, ymin, xmax, ymax,
+    crs = source_crs(src)
+    if crs != grid.crs:
+        xmin, ymin, xmax, ymax = transform_bounds(grid.crs, crs, xmin, ymin, xmax, ymax,
                                                   densify_pts=21)
     b = src.bounds
     tx, ty = abs(src.transform.a) / 2, abs(src.transform.e) / 2
@@ -224,7 +225,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
                         "should list its bands)")]
     problems = []
     with src:
-        if src.crs is None:
+        if source_crs(src) is None:
             problems.append(Problem("the raster has no coordinate reference system", f,
                                     _key(name), "assign one, e.g. gdal_edit.py -a_srs EPSG:4326 "
                                     "FILE (or write the CF grid_mapping in a NetCDF)"))
@@ -242,7 +243,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             if src.count != 1:
                 problems.append(Problem(f"{src.count} bands; band 1 is used", f, _key(name),
                                         "give a single-band class raster", fatal=False))
-        if src.crs is not None and grid is not None and not _covers(src, grid):
+        if source_crs(src) is not None and grid is not None and not _covers(src, grid):
             problems.append(Problem("the raster does not cover the study grid", f, _key(name),
                                     "supply a file covering the NDVI extent, or set [grid] "
                                     "bounds to the extent all inputs share"))

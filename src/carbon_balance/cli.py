@@ -105,7 +105,7 @@ def nep(
     # on the core they leave idle, and so do reading the first NDVI chunks and the raster
     # checks (GDAL releases the GIL).
     loaded = load_study(study)
-    check_can_write(out, overwrite)   # before any thread starts
+    check_can_write(out, overwrite, study=loaded)   # before any thread starts
     hashes, ahead = BackgroundHashes.of_study(loaded), None
     try:
         with no_gc_while_starting() if _state["executable"] else contextlib.nullcontext():

@@ -311,11 +311,11 @@ def run_study(study_path, out, *, workers: int | None = None, scheduler: str | N
     from .outputs import atomic_output, check_can_write, write_manifest
 
     study = load_study(study_path)
-    check_can_write(out, overwrite)
+    check_can_write(out, overwrite, study=study)
     validate_for_run(study)
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
-    with atomic_output(out, overwrite=overwrite) as folder:
+    with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with _client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..workers import process_pool
 from . import forecast as fc
 from .tables import read_unit_year_table
 
@@ -79,7 +79,7 @@ def _map(func, tasks, workers: int | None):
     workers = workers if workers is not None else min(len(tasks), os.cpu_count() or 1, 4)
     if workers <= 1 or len(tasks) <= 1:
         return [func(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
 
 

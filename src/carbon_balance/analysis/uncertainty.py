@@ -408,7 +408,7 @@ def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | No
 
     study = load_study(study_path)
     validate_for_run(study)
-    with atomic_output(out, overwrite=overwrite) as folder:
+    with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         result = write_uncertainty(study, folder, draws=draws, seed=seed,
                                    progress=lambda s: log.info("%s", s))

@@ -558,7 +558,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     """
     try:
         study = study_path if isinstance(study_path, Study) else load_study(study_path)
-        check_can_write(out, overwrite)
+        check_can_write(out, overwrite, study=study)
         hashes = hashes or BackgroundHashes.of_study(study)
         if checking is None:
             checking = raster_problems_in_background(study)
@@ -567,7 +567,7 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
         if any(p.fatal for p in problems):
             raise ProblemsError(problems)
         with _client(workers, scheduler) as client, \
-                atomic_output(out, overwrite=overwrite) as tmp:
+                atomic_output(out, overwrite=overwrite, study=study) as tmp:
             for p in problems:
                 log.warning("%s", p)
             if client is not None:

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from . import output_guard
+from . import environment_errors, output_guard
 from .hashing import file_sha256
 
 MANIFEST = "manifest.json"
@@ -143,8 +143,9 @@ def atomic_output(out: str | Path, *, overwrite: bool = False, study=None) -> It
                 if committed:
                     _unfinished.discard(tmp)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         _detach(root, handler)
+        environment_errors.record_written(exc, tmp)   # the space a full disk lacked
         if marker is not None:
             output_guard.unmark_partial(tmp, marker)
         if not committed:

@@ -232,10 +232,13 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
 
 def write_units_gpkg(path: Path, units, table: pd.DataFrame) -> Path:
     """units.gpkg: one layer ``units_{year}`` of polygons with the units.csv columns."""
+    from .reproducible import fixed_gpkg_dates
+
     geo = units[["unit_id", "geometry"]]
-    for year, rows in table.groupby("year", sort=True):
-        layer = geo.merge(rows, on="unit_id", how="inner")
-        layer.to_file(path, layer=f"units_{year}", driver="GPKG")
+    with fixed_gpkg_dates():   # byte-identical reruns
+        for year, rows in table.groupby("year", sort=True):
+            layer = geo.merge(rows, on="unit_id", how="inner")
+            layer.to_file(path, layer=f"units_{year}", driver="GPKG", engine="pyogrio")
     return path
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import CarbonBalanceError, Problem
+from .errors import CarbonBalanceError, Problem, ProblemsError
+from .problem_groups import group_problems
 from .study import Study, load_study
+from .study_salvage import salvage_study
+from .study_summary import study_summary
 
 
 def study_problems(study: Study) -> list[Problem]:
@@ -24,16 +27,33 @@ def study_problems(study: Study) -> list[Problem]:
 
         problems += raster_problems(study)
     problems += table_problems(study)
-    return problems
+    return group_problems(problems)
 
 
 def validate_study(path: str | Path) -> list[Problem]:
-    """Return every problem found in the study file and its inputs (fatal and warnings)."""
+    """Return every problem found in the study file and its inputs (fatal and warnings).
+
+    After schema errors, the inputs are still checked, with the defaults in place of the
+    refused keys (:func:`carbon_balance.study_salvage.salvage_study`)."""
     try:
         study = load_study(path)
+    except ProblemsError as exc:
+        partial = salvage_study(path)
+        return list(exc.problems) + (study_problems(partial) if partial is not None else [])
     except CarbonBalanceError as exc:
         return list(exc.problems)
     return study_problems(study)
+
+
+def summary(path: str | Path) -> str | None:
+    """The paragraph describing the study (None if its file cannot be read at all)."""
+    try:
+        study = load_study(path)
+    except ProblemsError:
+        study = salvage_study(path)
+    except CarbonBalanceError:
+        study = None
+    return None if study is None else study_summary(study)
 
 
 def print_problems(problems: list[Problem], console) -> None:

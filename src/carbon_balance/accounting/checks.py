@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from ..errors import CarbonBalanceError, Problem
+from .table_checks import leading_zero_hint, magnitude_problems
 
 #: Characters special in file paths or HTML; names with them are escaped on output.
 #: Characters that break file names or HTML markup. An apostrophe (Ji'an) is common in
@@ -69,7 +70,10 @@ def table_problems(study) -> list[Problem]:
         if absent:
             problems.append(Problem(f"units missing from the table: {', '.join(absent)}", spath,
                                     f"{sec_name}.id", f"add them, or check that {sec_name}.id "
-                                    "holds the same codes as units.id"))
+                                    "holds the same codes as units.id" +
+                                    leading_zero_hint(absent, wide.index)))
+        problems += magnitude_problems(wide, units.set_index("unit_id")["area_km2"],
+                                       table=sec_name, declared=sec.units, file=spath)
         present = [i for i in ids if i in wide.index]
         sub = wide.reindex(index=present, columns=years)
         gaps = [(i, y) for i in present for y in years if not np.isfinite(sub.at[i, y])]

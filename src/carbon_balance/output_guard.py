@@ -62,6 +62,11 @@ class OutputConflictError(CarbonBalanceError):
 
 # ---------------------------------------------------------------- location
 
+def _resolve(path: Path) -> Path:
+    from .study import safe_resolve   # a symbolic link loop is not a crash
+    return safe_resolve(path)
+
+
 def protected_paths(study) -> list[tuple[Path, str]]:
     """(path, what) of everything an output folder must not replace: the study file's
     folder, the study file, every input file (all years and months) and the tables."""
@@ -69,10 +74,10 @@ def protected_paths(study) -> list[tuple[Path, str]]:
 
     out: list[tuple[Path, str]] = []
     if getattr(study, "source", None) is not None:
-        source = Path(study.source).resolve()
+        source = _resolve(Path(study.source))
         out += [(source.parent, "the study file's folder"), (source, "the study file")]
     else:
-        out.append((Path(study.root).resolve(), "the study file's folder"))
+        out.append((_resolve(Path(study.root)), "the study file's folder"))
     if getattr(study, "inputs", None) is not None:
         out += [(p, "an input of the study") for p in study_inputs(study)]
     for key in ("units", "emissions", "gdp"):
@@ -86,9 +91,9 @@ def check_location(out: str | Path, protected: Iterable[tuple[Path, str]], *,
                    noun: str = "output folder") -> None:
     """Refuse an ``out`` that is, contains, or lies inside a protected path (the study
     file's folder: is or contains only)."""
-    target = Path(out).resolve()
+    target = _resolve(Path(out))
     for path, what in protected:
-        path = Path(path).resolve()
+        path = _resolve(Path(path))
         if target == path:
             relation = "is"
         elif path.is_relative_to(target):
@@ -172,18 +177,23 @@ def check_target(out: str | Path, overwrite: bool) -> Target:
                 "its manifest.json), and this folder is not one; nothing was changed",
                 file=path, fix="choose a new --out folder (or empty this one yourself "
                                "if its contents may go)")
-    return Target(path.resolve(), _identity(path.resolve()))
+    return Target(_resolve(path), _identity(_resolve(path)))
 
 
 # ---------------------------------------------------------------- locks
 
-def _lock(fd: int, *, wait: bool) -> bool:
+def _lock(fd: int, *, wait: bool) -> bool | None:
+    """True: locked; False: another process holds the lock; None: this file system
+    cannot lock (some network file systems refuse ``flock``)."""
     if fcntl is None:  # pragma: no cover - Windows
-        return True
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         return False
+    except OSError as exc:   # EBADF, ENOLCK, EINVAL on file systems without flock
+        log.debug("no lock on this file system (%s)", exc)
+        return None
     return True
 
 
@@ -193,7 +203,11 @@ def parent_lock(parent: Path) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fd = os.open(parent, os.O_RDONLY)
+    except OSError:   # an unreadable parent: the commit itself reports what is wrong
+        yield
+        return
     try:
         _lock(fd, wait=True)
         yield
@@ -224,11 +238,11 @@ def _owner_gone(folder: Path) -> bool:
     if fcntl is None:  # pragma: no cover - Windows
         return False
     try:
-        fd = os.open(folder / MARKER, os.O_RDONLY)
+        fd = os.open(folder / MARKER, os.O_RDWR)
     except OSError:
-        return False   # not ours, or committing right now
+        return False   # not ours (or another user's), or committing right now
     try:
-        return _lock(fd, wait=False)
+        return _lock(fd, wait=False) is True   # no lock possible: keep the folder
     finally:
         os.close(fd)
 

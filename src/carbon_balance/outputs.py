@@ -105,7 +105,7 @@ def atomic_output(out: str | Path, *, overwrite: bool = False, study=None) -> It
     ``out`` that would replace its inputs or its folder. The move re-checks, under a lock,
     that ``out`` is still what it was here (see :func:`output_guard.commit`).
     """
-    out = Path(out).resolve()
+    out = output_guard._resolve(Path(out))
     if out.parent.is_dir():   # first, so that a result a killed run moved aside is back
         with output_guard.parent_lock(out.parent):
             output_guard.remove_stale(out)

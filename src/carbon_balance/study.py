@@ -37,6 +37,23 @@ RADIATION_UNITS = ("MJ/m2/month", "W/m2", "kWh/m2/month")
 VEGETATION_CLASSES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
 
 
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()``, or the absolute path where a symbolic link loops (the file is
+    then reported as missing or unreadable, not as a crash)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        import os
+        return Path(os.path.abspath(path))
+
+
+def check_path_text(path: str) -> str:
+    """Refuse characters no file system accepts in a path."""
+    if "\x00" in path:
+        raise ValueError("the path holds a NUL character (\\u0000)")
+    return path
+
+
 #: The placeholders a raster path may hold.
 PLACEHOLDERS = ("year", "month")
 
@@ -46,6 +63,7 @@ def check_placeholders(pattern: str) -> str:
     format an integer (e.g. {year:s}); ``{{`` and ``}}`` stand for braces."""
     import string
 
+    check_path_text(pattern)
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
     except ValueError as exc:
@@ -150,6 +168,11 @@ class GridSection(_Section):
 
 class UnitsSection(_Section):
     path: str = Field(description="Polygons: GeoPackage, Shapefile or GeoJSON.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_text(cls, v: str) -> str:
+        return check_path_text(v)
     id: str = Field(description="Column with a unique id per unit.")
     name: str = Field(description="Column with the unit's display name.")
     group: str | None = Field(None, description="Optional column grouping units (e.g. agglomerations).")
@@ -158,6 +181,11 @@ class UnitsSection(_Section):
 
 class TableSection(_Section):
     path: str = Field(description="CSV or XLSX table.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_text(cls, v: str) -> str:
+        return check_path_text(v)
     format: Literal["ceads-county", "wide", "long"] = "wide"
     id: str = Field("unit_id", description="Column with the unit id (for ceads-county, the "
                     "column with the city code the counties are summed to).")
@@ -225,7 +253,7 @@ class Study(_Section):
     def resolve(self, relative: str | Path) -> Path:
         """Absolute path of a path written in the study file."""
         p = Path(relative).expanduser()
-        return p if p.is_absolute() else (self.root / p).resolve()
+        return p if p.is_absolute() else safe_resolve(self.root / p)
 
     def input_paths(self, name: str, year: int) -> list[Path]:
         """The file(s) of input ``name`` for ``year``: one path, or 12 (one per month)."""

@@ -171,3 +171,20 @@ def test_tables_with_a_byte_order_mark(study, capsys):
     code, err = run_cli(capsys, "validate", study)
     assert code == 0, err
     assert pd.read_csv(path, encoding="utf-8-sig").columns[0] == "code"
+
+
+# ---------------------------------------------------------------- units (item 3)
+
+def test_overlapping_units_and_units_half_outside_the_grid_are_warned(tmp_path, capsys):
+    """Before: accepted without a word (carbon counted twice, or only in part)."""
+    from shapely.geometry import box
+
+    units = {**UNITS,
+             "C3": box(110.5, 29.7, 110.7, 29.9),     # the grid ends at 110.6 E: half outside
+             "D4": box(110.2, 29.65, 110.3, 29.95)}   # half of it inside A1
+    study = full_study(tmp_path / "s", units=units)
+    code, err = run_cli(capsys, "validate", study)
+    assert code == 0, err
+    assert "warning:" in err
+    assert "units overlap: A1 and D4 (50.0 % of the smaller)" in err
+    assert "units partly outside the study grid: C3 (50.0 % outside)" in err

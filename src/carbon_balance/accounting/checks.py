@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CarbonBalanceError, Problem
 from .table_checks import leading_zero_hint, magnitude_problems
+from .unit_checks import outside_problems, overlap_problems
 
 #: Characters special in file paths or HTML; names with them are escaped on output.
 #: Characters that break file names or HTML markup. An apostrophe (Ji'an) is common in
@@ -52,6 +53,7 @@ def table_problems(study) -> list[Problem]:
                                 "they are escaped on output; rename them for cleaner files",
                                 fatal=False))
     problems += _grid_overlap(study, units, upath)
+    problems += overlap_problems(units, upath)
     ids = list(units.unit_id)
     years = study.study.years
     for sec_name, loader, fill_ok in (("emissions", load_emissions, True), ("gdp", load_gdp, True)):
@@ -125,7 +127,8 @@ def _grid_overlap(study, units, upath) -> list[Problem]:
     except Exception:
         return []
     out = list(units.unit_id[~inside.to_numpy()])
+    partly = outside_problems(units, b, grid.crs, upath)
     if out:
         return [Problem(f"units outside the study grid: {', '.join(out)}", upath, "units.path",
-                        "extend [grid] bounds or the input rasters to cover them")]
-    return []
+                        "extend [grid] bounds or the input rasters to cover them")] + partly
+    return partly

@@ -92,3 +92,31 @@ def test_zero_width_ranges_make_every_draw_the_plain_run(demo_out, tmp_path):
         np.testing.assert_allclose(part.p95, part[col], rtol=1e-6, atol=tol)
     p = res.zone_probabilities.merge(u, on=["unit_id", "year"])
     assert (p.most_likely_probability == 1.0).all() and (p.most_likely_zone == p.zone).all()
+
+
+def test_no_second_kernel_compile_after_the_run_with_uncertainty(demo_out):
+    """The run (nep, accounting and uncertainty) compiled the CASA kernel once per input
+    dtype, for writable arrays only (read-only arrays from pandas 3 once made numba
+    compile a second signature in ``uncertainty``)."""
+    from numba import types
+
+    from carbon_balance.casa.kernel import casa_kernel
+
+    signatures = casa_kernel.signatures
+    dtypes = [s[0].dtype for s in signatures]
+    assert signatures and len(dtypes) == len(set(dtypes))
+    assert all(a.mutable for s in signatures for a in s if isinstance(a, types.Array))
+
+
+def test_outputs_open_ready_in_qgis(demo_out):
+    import pyogrio
+    import rasterio
+
+    for year in (2005, 2010, 2015, 2020):
+        assert (demo_out / "grids" / str(year) / "nep.qml").exists()
+        with rasterio.open(demo_out / "grids" / str(year) / "nep.tif") as ds:
+            assert ds.units == ("g C m-2 yr-1",)
+    styles = pyogrio.read_dataframe(demo_out / "units.gpkg", layer="layer_styles")
+    assert "units" in set(styles["f_table_name"])
+    units = pyogrio.read_dataframe(demo_out / "units.gpkg", layer="units")
+    assert len(units) == 31 * 4 and sorted(units["year"].unique()) == [2005, 2010, 2015, 2020]

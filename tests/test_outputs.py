@@ -115,10 +115,10 @@ def test_file_sha256_empty(tmp_path):
     assert file_sha256(p) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def test_background_hashes_equal_sha256_of_each_file(tmp_path):
+def test_input_hashes_are_the_sha256_of_every_byte_of_each_file(tmp_path):
     import hashlib
 
-    from carbon_balance.hashing import BackgroundHashes
+    from carbon_balance.outputs import InputHashes
 
     files = []
     for i, size in enumerate([0, 10, 3 << 20, 1 << 20, 5000]):
@@ -126,47 +126,25 @@ def test_background_hashes_equal_sha256_of_each_file(tmp_path):
         path.write_bytes(bytes((i * 7 + k) % 251 for k in range(size)))
         files.append(path)
     missing = tmp_path / "missing.tif"
-    got = BackgroundHashes(lambda: files + [missing], threads=3).result()
+    got = InputHashes(files + [missing]).result()
     want = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     assert got == want        # every file once, the missing one left to write_manifest
 
 
-def test_hash_cache_reuses_only_unchanged_files(tmp_path, monkeypatch):
+def test_a_changed_file_is_hashed_again_even_with_the_same_size_and_times(tmp_path):
+    """No digest is trusted from file metadata: the manifest's sha256 is of the bytes."""
     import hashlib
     import os
 
-    from carbon_balance import hashing
+    from carbon_balance.outputs import InputHashes
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = tmp_path / "ndvi.tif"
     path.write_bytes(b"first version" * 1000)
     key = str(path.resolve())
-    first = hashing.BackgroundHashes(lambda: [path], threads=1).result()[key]
-    assert first == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert hashing.cached_sha256(key) == first          # recorded for the next run
-    # a file with the same size and mtime but new content: its ctime moved, so no reuse
+    first = InputHashes([path]).result()[key]
     stat = path.stat()
     path.write_bytes(b"other version" * 1000)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert hashing.cached_sha256(key) is None
-    second = hashing.BackgroundHashes(lambda: [path], threads=1).result()[key]
-    assert second == hashlib.sha256(b"other version" * 1000).hexdigest() != first
-    assert hashing.cached_sha256(key) == second
-    # a digest found in the cache is used without reading the file
-    def no_reading(*args, **kwargs):
-        raise AssertionError("the file was read again")
-
-    monkeypatch.setattr(hashing, "open", no_reading, raising=False)
-    assert hashing.BackgroundHashes(lambda: [path], threads=1).result()[key] == second
-
-
-def test_hash_cache_can_be_turned_off(tmp_path, monkeypatch):
-    from carbon_balance import hashing
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("CARBON_BALANCE_HASH_CACHE", "0")
-    path = tmp_path / "tmp.tif"
-    path.write_bytes(b"x" * 100)
-    hashing.BackgroundHashes(lambda: [path], threads=1).result()
-    assert not (tmp_path / "cache").exists()
-    assert hashing.cached_sha256(str(path.resolve())) is None
+    second = InputHashes([path]).result()[key]
+    assert first == hashlib.sha256(b"first version" * 1000).hexdigest()
+    assert second == hashlib.sha256(b"other version" * 1000).hexdigest()

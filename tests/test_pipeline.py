@@ -84,7 +84,10 @@ def test_tables_written(run_folder):
                  "emissions", "emissions_backtest"):
         assert (run_folder / "tables" / f"{name}.csv").exists(), name
     layers = gpd.list_layers(run_folder / "units.gpkg")["name"].tolist()
-    assert sorted(layers) == ["units_2005", "units_2015", "units_2020"]
+    # a layer per year, one of all years (QGIS temporal controller), the QGIS styles
+    assert sorted(layers) == ["layer_styles", "units", "units_2005", "units_2015", "units_2020"]
+    styles = gpd.read_file(run_folder / "units.gpkg", layer="layer_styles")
+    assert sorted(styles["f_table_name"]) == ["units", "units_2005", "units_2015", "units_2020"]
 
 
 def test_2020_emissions_estimated_and_flagged(run_folder):
@@ -101,7 +104,7 @@ def test_2020_emissions_estimated_and_flagged(run_folder):
 
 def test_units_csv_recomputable_from_its_own_columns(run_folder):
     """Every number of units.csv follows from its columns by METHOD.md sections 3-5."""
-    from carbon_balance.accounting.units import load_units
+    from carbon_balance.accounting.boundaries import load_units
 
     u = pd.read_csv(run_folder / "tables" / "units.csv", dtype={"unit_id": str})
     assert_units_table_recomputable(u)
@@ -129,8 +132,8 @@ def test_region_and_changes(run_folder):
 def test_large_grid_path_agrees_with_exact(run_folder, tmp_path):
     """The dask path (forced by a low threshold) matches the exact path within the
     boundary cells' share (generated grids, 0.05 deg)."""
-    from carbon_balance.accounting.units import load_units
-    from carbon_balance.pipeline import zonal_carbon
+    from carbon_balance.accounting.boundaries import load_units
+    from carbon_balance.accounting.zonal import zonal_carbon
 
     units = load_units(run_folder.parent / "cities.gpkg", id="adcode", name="name_en")
     grids = {2005: {"npp": run_folder.parent / "grids" / "2005" / "npp.tif",

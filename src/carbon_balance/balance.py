@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .constants import CO2_PER_C  # noqa: F401  (re-exported)
 from .errors import InputError
-
-CO2_PER_C = 44.0 / 12.0
 
 SINK = "carbon sink functional zone"
 LOW_CARBON_ECONOMIC = "low-carbon economic zone"

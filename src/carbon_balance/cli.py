@@ -8,10 +8,7 @@ that ``--help`` is instant.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -21,7 +18,7 @@ from rich.console import Console
 
 from . import __version__
 from .environment_errors import explain as explain_environment
-from .errors import CarbonBalanceError
+from .errors import CarbonBalanceError, InputError
 from .interrupt import INTERRUPTED, ctrl_c_received, watch_for_ctrl_c
 from .outputs import remove_unfinished
 
@@ -39,9 +36,7 @@ app.add_typer(emissions_app, name="emissions")
 
 err_console = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 console = Console()
-#: "executable": run by ``console_main`` (the process is the command's alone: process-wide
-#: settings such as :func:`memory.no_gc_while_starting` are allowed).
-_state = {"debug": False, "executable": False}
+_state = {"debug": False}
 
 STUDY = typer.Argument(..., help="The study file (TOML).", show_default=False)
 OUT = typer.Option(..., "--out", "-o", help="Output folder (written atomically).")
@@ -71,6 +66,8 @@ def _main(
     logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
     for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # fetch: a failed connection's retries end in one message of its own (sources/stac.py)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 @app.command()
@@ -101,36 +98,10 @@ def nep(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
-    from .hashing import BackgroundHashes
-    from .memory import no_gc_while_starting
-    from .outputs import check_can_write
-    from .study import load_study
+    from .grid.nep import run_nep
 
-    # Hashing the inputs for the manifest starts before the numerical imports (~1 s),
-    # on the core they leave idle, and so do reading the first NDVI chunks and the raster
-    # checks (GDAL releases the GIL).
-    loaded = load_study(study)
-    check_can_write(out, overwrite, study=loaded)   # before any thread starts
-    hashes, ahead = BackgroundHashes.of_study(loaded), None
-    try:
-        with no_gc_while_starting() if _state["executable"] else contextlib.nullcontext():
-            from .grid.readahead import NdviReadAhead
-
-            if workers is None and scheduler is None:
-                ahead = NdviReadAhead.start(loaded)
-            from .grid.checks import raster_problems_in_background
-
-            checking = raster_problems_in_background(loaded)
-            from .grid.pipeline import run_nep, warm_up_kernels
-
-            warm_up_kernels()   # numba's start-up, and the kernels from its cache
-    except BaseException:
-        hashes.cancel()
-        if ahead is not None:
-            ahead.close()
-        raise
-    run_nep(loaded, out, monthly=monthly, workers=workers, scheduler=scheduler,
-            overwrite=overwrite, hashes=hashes, checking=checking, ahead=ahead)
+    run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
+            overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
 
 
@@ -141,13 +112,15 @@ def run(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local dask cluster size."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing scheduler address."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write figures and report.html."),
+    draws: Optional[int] = typer.Option(None, "--draws", min=1,
+                                        help="Also run the uncertainty analysis with N draws."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """The whole study: grids, carbon sequestration, emissions, indicators, zones, report."""
     from .pipeline import run_study
 
     run_study(study, out, workers=workers, scheduler=scheduler, report=report,
-              overwrite=overwrite)
+              overwrite=overwrite, uncertainty_draws=draws)
     console.print(f"[green]done[/green]: {out}")
 
 
@@ -206,16 +179,42 @@ def demo(
 @app.command()
 def uncertainty(
     study: Path = STUDY,
-    out: Path = OUT,
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Output folder (written atomically)."),
+    into: Optional[Path] = typer.Option(None, "--into", help="Add the results to this "
+                                        "existing run folder and rebuild its report."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Monte Carlo draws (default: study file)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: study file)."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """How sure is each zone? Monte Carlo over the uncertain parameters, and sensitivity."""
-    from .analysis.uncertainty import run_uncertainty
+    from .pipeline import run_uncertainty
 
+    if (out is None) == (into is None):
+        raise InputError("give either --out DIR (a new folder) or --into DIR (a run folder)",
+                         key="--out/--into", fix="carbon-balance uncertainty STUDY.toml "
+                         "--into results")
+    if into is not None:
+        import tempfile
+
+        from .report.into import add_uncertainty
+
+        if not (into / "tables" / "units.csv").exists():  # before minutes of draws
+            raise InputError("not the output folder of a run (no tables/units.csv)",
+                             file=into, fix="give the folder written by `carbon-balance run`")
+        with tempfile.TemporaryDirectory(dir=into.resolve().parent,
+                                         prefix=f".{into.name}.uncertainty-") as tmp:
+            run_uncertainty(study, Path(tmp) / "u", draws=draws, seed=seed)
+            add_uncertainty(into, Path(tmp) / "u")
+        console.print(f"[green]done[/green]: {into} (report rebuilt)")
+        return
     run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
+
+
+from .sources.cli import HELP as _FETCH_HELP, fetch_command  # noqa: E402  (typer only)
+
+app.command("fetch", help=_FETCH_HELP)(fetch_command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -227,36 +226,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def console_main() -> None:
-    """The ``carbon-balance`` executable: :func:`main`, then a quick exit.
-
-    Once the command has finished (its output folder committed or removed, its log
-    closed), the at-exit handlers run and the process ends without the interpreter's
-    teardown of every loaded module, which takes ~0.7 s after a grid run (numba, LLVM,
-    GDAL; measured with benchmarks/grid_pipeline.py). In-process callers of :func:`main`
-    (tests, notebooks) keep the normal exit.
-    """
-    from .memory import reuse_freed_memory
-
+    """The ``carbon-balance`` executable: :func:`main`, with Ctrl-C recorded from the
+    start (:func:`~carbon_balance.interrupt.watch_for_ctrl_c`)."""
     watch_for_ctrl_c()
-    reuse_freed_memory()
-    _state["executable"] = True
-    code: int | str | None = 0
     try:
         main()
-    except SystemExit as exc:
-        code = exc.code
     except KeyboardInterrupt:   # a Ctrl-C before main's own handlers were in place
         print(INTERRUPTED, file=sys.stderr)
-        code = 130
-    if isinstance(code, str):
-        print(code, file=sys.stderr)
-        code = 1
-    logging.shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code or 0)
+        sys.exit(130)
 
 
 def _interrupted() -> None:

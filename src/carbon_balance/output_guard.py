@@ -69,9 +69,8 @@ def _resolve(path: Path) -> Path:
 
 def protected_paths(study) -> list[tuple[Path, str]]:
     """(path, what) of everything an output folder must not replace: the study file's
-    folder, the study file, every input file (all years and months) and the tables."""
-    from .hashing import study_inputs
-
+    folder, the study file, every input file (all years and months), the tables and the
+    [reference] rasters."""
     out: list[tuple[Path, str]] = []
     if getattr(study, "source", None) is not None:
         source = _resolve(Path(study.source))
@@ -79,11 +78,14 @@ def protected_paths(study) -> list[tuple[Path, str]]:
     else:
         out.append((_resolve(Path(study.root)), "the study file's folder"))
     if getattr(study, "inputs", None) is not None:
-        out += [(p, "an input of the study") for p in study_inputs(study)]
+        out += [(p, "an input of the study") for p in study.raster_files()]
     for key in ("units", "emissions", "gdp"):
         sec = getattr(study, key, None)
         if sec is not None:
             out.append((study.resolve(sec.path), f"the [{key}] table"))
+    if getattr(study, "reference", None) is not None:
+        out += [(study.reference.path(study, year), "a [reference] raster")
+                for year in study.study.years]
     return out
 
 

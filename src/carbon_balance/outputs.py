@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
 from . import environment_errors, output_guard
-from .hashing import file_sha256
 
 MANIFEST = "manifest.json"
 LOG = "run.log"
@@ -51,6 +52,43 @@ def remove_unfinished() -> None:
 
 
 atexit.register(remove_unfinished)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of every byte of a file, read in 1 MiB pieces (hashlib releases the
+    GIL on large buffers, so this runs beside the computation). Raises OSError when the
+    file cannot be read."""
+    h = hashlib.sha256()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+class InputHashes:
+    """sha256 of ``paths`` for the manifest, computed in one background thread while the
+    run computes: every byte of every file, on every run (no digest is trusted from
+    file metadata). Files that cannot be read are left to :func:`write_manifest`."""
+
+    def __init__(self, paths: Iterable[str | Path]):
+        self._paths = sorted({str(Path(p).resolve()) for p in paths})
+        self._hashes: dict[str, str] = {}
+        self._thread = threading.Thread(target=self._run, name="sha256-inputs", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for path in self._paths:
+            try:
+                self._hashes[path] = file_sha256(path)
+            except OSError:
+                continue
+
+    def result(self) -> dict[str, str]:
+        """{resolved path: sha256 hex digest}, once every file is hashed."""
+        self._thread.join()
+        return dict(self._hashes)
 
 
 def check_can_write(out: str | Path, overwrite: bool, *, study=None) -> Path:

@@ -26,15 +26,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .casa.tables import TABLE_NAMES
 from .errors import Problem, ProblemsError, StudyError
 
 #: Units accepted for each climate input, with the factor (and offset) to the model's
 #: units. Radiation in "W/m2" is a monthly mean flux and is converted with the days of
-#: the month (METHOD.md section 1), so it is handled in ``grid.units``.
+#: the month (METHOD.md section 1), so it is handled in ``grid.conversions``.
 TEMPERATURE_UNITS = ("degC", "0.1 degC", "K")
 PRECIPITATION_UNITS = ("mm/month", "0.1 mm/month")
 RADIATION_UNITS = ("MJ/m2/month", "W/m2", "kWh/m2/month")
-VEGETATION_CLASSES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+VEGETATION_CLASSES = TABLE_NAMES  # the class tables shipped in casa/tables/
+#: The raster inputs, in the order of the [inputs] tables; the first four are monthly.
+INPUT_NAMES = ("ndvi", "temperature", "precipitation", "radiation", "vegetation")
+MONTHLY_INPUTS = INPUT_NAMES[:4]
 
 
 def safe_resolve(path: Path) -> Path:
@@ -235,6 +239,22 @@ class UncertaintySection(_Section):
                                      "95 % forecast interval.")
 
 
+class ReferenceSection(_Section):
+    """An independent NPP product to set beside the CASA NPP (docs/inputs.md)."""
+
+    npp: str = Field(description="Annual NPP raster(s) of an independent product, any grid; "
+                     "may use {year}, e.g. MODIS MOD17A3HGF (carbon-balance fetch fills it).")
+    scale: float = Field(1.0, description="value = raw * scale + offset")
+    offset: float = Field(0.0, description="value = raw * scale + offset")
+    nodata: float | None = Field(None, description="Raw nodata value; default: the file's own.")
+    units: Literal["g C m-2 yr-1", "kg C m-2 yr-1"] = Field(
+        "g C m-2 yr-1", description="Units of the (scaled) values.")
+
+    def path(self, study: "Study", year: int) -> Path:
+        """The reference raster of ``year``."""
+        return study.resolve(self.npp.format(year=year))
+
+
 class Study(_Section):
     """A validated study file. ``root`` is the folder the relative paths start from."""
 
@@ -247,6 +267,7 @@ class Study(_Section):
     gdp: GdpSection | None = None
     zoning: ZoningSection = ZoningSection()
     uncertainty: UncertaintySection = UncertaintySection()
+    reference: ReferenceSection | None = None
     root: Path = Field(Path("."), exclude=True)
     source: Path | None = Field(None, exclude=True)
 
@@ -262,11 +283,35 @@ class Study(_Section):
             return [self.resolve(pattern.format(year=year, month=m)) for m in range(1, 13)]
         return [self.resolve(pattern.format(year=year))]
 
+    def raster_files(self) -> list[Path]:
+        """Every raster input file, and a class table of the study's own (the built-in
+        ones are part of the version), once each."""
+        files: list[Path] = []
+        if self.inputs is None:
+            return files
+        for year in self.study.years:
+            for name in INPUT_NAMES:
+                files += self.input_paths(name, year)
+        if self.inputs.vegetation.classes not in VEGETATION_CLASSES:
+            files.append(self.resolve(self.inputs.vegetation.classes))
+        return list(dict.fromkeys(files))
+
+    def input_files(self) -> list[Path]:
+        """Every input file of the study (rasters and tables), for the manifest's hashes."""
+        files = self.raster_files()
+        for section in (self.units, self.emissions, self.gdp):
+            if section is not None:
+                files.append(self.resolve(section.path))
+        if self.reference is not None:
+            files += [self.reference.path(self, year) for year in self.study.years]
+        return list(dict.fromkeys(files))
+
 
 _SECTION_KEYS: dict[str, Any] = {
     "": Study, "study": StudySection, "casa": CasaSection, "grid": GridSection,
     "units": UnitsSection, "emissions": EmissionsSection, "gdp": GdpSection,
     "zoning": ZoningSection, "uncertainty": UncertaintySection, "inputs": Inputs,
+    "reference": ReferenceSection,
 }
 
 

@@ -26,6 +26,8 @@ SECTIONS = [
     ("gdp", s.GdpSection, "GDP per unit and year."),
     ("zoning", s.ZoningSection, "Carbon balance zoning (METHOD.md section 5)."),
     ("uncertainty", s.UncertaintySection, "Ranges for `carbon-balance uncertainty`."),
+    ("reference", s.ReferenceSection, "Optional: an independent annual NPP product; `run` "
+     "writes tables/reference_comparison.csv (docs/inputs.md)."),
 ]
 
 

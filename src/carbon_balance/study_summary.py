@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def _grid(study) -> str:
     try:
-        from .grid.template import study_grid   # moves with the grid package
+        from .grid.study_grid import study_grid
         g = study_grid(study)
     except Exception:   # its problem is reported by the raster checks
         return "the study grid could not be built"
@@ -25,7 +25,7 @@ def _units(study) -> str:
     if study.units is None:
         return "no [units]"
     try:
-        from .accounting.units import load_units   # moves to accounting/boundaries.py
+        from .accounting.boundaries import load_units
         u = study.units
         units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group,
                            layer=u.layer)

@@ -1,13 +1,14 @@
 """``carbon-balance validate``: every problem a run would meet, found without computing.
 
-The checks live beside the code that reads each input (:mod:`carbon_balance.grid.checks`
-for rasters, :mod:`carbon_balance.accounting.checks` for polygons and tables); this module
+The checks live beside the code that reads each input (:mod:`carbon_balance.grid.raster_checks`
+for rasters, :mod:`carbon_balance.accounting.table_checks` for polygons and tables); this module
 collects them, so that ``validate``, ``nep``, ``run`` and ``demo`` refuse the same things
 with the same messages, all at once.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from .errors import CarbonBalanceError, Problem, ProblemsError
@@ -16,18 +17,37 @@ from .study import Study, load_study
 from .study_salvage import salvage_study
 from .study_summary import study_summary
 
+log = logging.getLogger(__name__)
 
-def study_problems(study: Study) -> list[Problem]:
-    """Problems of a parsed study's inputs: rasters (if any), units and tables."""
-    from .accounting.checks import table_problems
+
+def study_problems(study: Study, *, for_run: bool = True) -> list[Problem]:
+    """Problems of a parsed study's inputs: rasters (if any), units and tables.
+
+    ``for_run=False`` (``validate``): missing [units], [emissions] or [gdp] are notes,
+    not fatal (a study written by ``fetch`` lacks the tables until the user adds them).
+    """
+    from .accounting.table_checks import table_problems
+    from .accounting.reference import reference_problems
 
     problems: list[Problem] = []
     if study.inputs is not None:
-        from .grid.checks import raster_problems
+        from .grid.raster_checks import raster_problems
 
         problems += raster_problems(study)
-    problems += table_problems(study)
+    problems += table_problems(study, required=for_run)
+    problems += reference_problems(study)
     return group_problems(problems)
+
+
+def validate_for_run(study: Study) -> None:
+    """Raise :class:`ProblemsError` if the grid or table checks find a fatal problem;
+    log the warnings (the same checks as ``carbon-balance validate``)."""
+    problems = study_problems(study)
+    for p in problems:
+        if not p.fatal:
+            log.warning("%s", p)
+    if any(p.fatal for p in problems):
+        raise ProblemsError(problems)
 
 
 def validate_study(path: str | Path) -> list[Problem]:
@@ -39,10 +59,10 @@ def validate_study(path: str | Path) -> list[Problem]:
         study = load_study(path)
     except ProblemsError as exc:
         partial = salvage_study(path)
-        return list(exc.problems) + (study_problems(partial) if partial is not None else [])
+        return list(exc.problems) + (study_problems(partial, for_run=False) if partial is not None else [])
     except CarbonBalanceError as exc:
         return list(exc.problems)
-    return study_problems(study)
+    return study_problems(study, for_run=False)
 
 
 def summary(path: str | Path) -> str | None:

@@ -12,7 +12,7 @@ from scipy.stats import norm
 
 from carbon_balance.accounting import emissions as E
 from carbon_balance.accounting import forecast as fc
-from carbon_balance.accounting.tables import (
+from carbon_balance.accounting.table_readers import (
     city_code,
     read_ceads_county,
     read_long,
@@ -71,9 +71,13 @@ def test_unit_factors():
 def test_naive_and_drift_by_hand():
     z = norm.ppf(0.975)
     f = fc.naive([1.0, 2.0, 4.0], 2)
-    # differences 1, 2: sd = 0.7071; interval 1.96 x 0.7071 x sqrt(h)
+    # differences 1, 2: root-mean-square sqrt((1 + 4) / 2) = 1.5811 (their sd would be
+    # 0.7071); interval 1.96 x 1.5811 x sqrt(h)
     assert f.mean.tolist() == [4.0, 4.0]
-    assert f.high - f.mean == pytest.approx(z * np.sqrt(0.5) * np.sqrt([1, 2]))
+    assert f.high - f.mean == pytest.approx(z * np.sqrt(2.5) * np.sqrt([1, 2]))
+    # a straight line: every change is 3, so the random walk's one-step error is 3, not 0
+    line = fc.naive([0.0, 3.0, 6.0, 9.0], 3)
+    assert line.high - line.mean == pytest.approx(z * 3.0 * np.sqrt([1, 2, 3]))
     d = fc.drift([1.0, 2.0, 4.0], 2)
     assert d.mean == pytest.approx([5.5, 7.0])  # slope (4 - 1) / 2 = 1.5
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from carbon_balance.accounting.units import load_units
+from carbon_balance.accounting.boundaries import load_units
 from carbon_balance.errors import InputError
 
 
@@ -61,7 +61,7 @@ def test_missing_column_and_crs(tmp_path):
 
 
 def test_table_problems(tmp_path):
-    from carbon_balance.accounting.checks import table_problems
+    from carbon_balance.accounting.table_checks import table_problems
     from carbon_balance.study import load_study
 
     _save(tmp_path, [box(0, 0, 1, 1), box(1, 0, 2, 1)], [1, 2], names=["ok", "a<b>"])
@@ -83,7 +83,7 @@ def test_table_problems(tmp_path):
 
 
 def test_units_outside_the_grid(tmp_path):
-    from carbon_balance.accounting.checks import table_problems
+    from carbon_balance.accounting.table_checks import table_problems
     from carbon_balance.study import load_study
     from tests.grid.synthetic import write_study
 

@@ -12,7 +12,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
 
 from carbon_balance.accounting import zonal
-from carbon_balance.accounting.units import geodesic_area_km2, load_units
+from carbon_balance.accounting.boundaries import geodesic_area_km2, load_units
 
 DATA = Path(__file__).parents[3] / "shared" / "data"
 BOUNDARIES = DATA / "boundaries" / "mryrua_31_cities_wgs84_simplified.geojson"

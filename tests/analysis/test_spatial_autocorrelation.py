@@ -97,7 +97,7 @@ def test_fixed_seed_gives_identical_tables(tmp_path):
     assert list(a[0].columns[:7]) == ["quantity", "year", "moran_i", "expected_i", "z",
                                       "p_sim", "permutations"]
     assert list(a[1].columns) == ["unit_id", "name", "quantity", "year", "local_i", "p_sim",
-                                  "cluster"]
+                                  "p_fdr", "cluster"]
     assert len(a[0]) == 4 and len(a[1]) == 64
     p = a[1]["p_sim"]
     assert ((p >= 1 / 1000) & (p <= 0.5 + 1e-9)).all()  # folded pseudo p-values
@@ -112,3 +112,40 @@ def test_units_without_polygons_are_an_input_error():
     table.loc[0, "unit_id"] = "nowhere"
     with pytest.raises(InputError, match="nowhere"):
         autocorrelation_tables(gdf, table, quantities=["cb_t"])
+
+
+def test_benjamini_hochberg_by_hand():
+    from carbon_balance.analysis.spatial import fdr_adjust
+
+    # sorted 0.001, 0.04, 0.2, 0.5 (n = 4): p x n / rank = 0.004, 0.08, 0.2667, 0.5,
+    # already increasing, so no step-up minimum changes them
+    adj = fdr_adjust(np.array([0.001, 0.2, 0.04, 0.5, np.nan]))
+    assert adj[:4] == pytest.approx([0.004, 0.8 / 3, 0.08, 0.5])
+    assert np.isnan(adj[4])
+    # 0.01..0.05 (n = 5): p x 5 / rank = 0.05 for every one
+    assert fdr_adjust(np.array([0.01, 0.02, 0.03, 0.04, 0.05])) == pytest.approx([0.05] * 5)
+
+
+def test_clusters_follow_the_fdr_adjusted_p_and_few_units_warn(caplog):
+    rng = np.random.default_rng(3)
+    geoms = [box(c, r, c + 1, r + 1) for r in range(5) for c in range(5)]
+    gdf = gpd.GeoDataFrame({"unit_id": [str(i) for i in range(25)]}, geometry=geoms)
+    # a smooth gradient plus noise: strong autocorrelation, some local clusters
+    values = np.array([r + c for r in range(5) for c in range(5)], float) + rng.normal(0, .5, 25)
+    table = pd.DataFrame({"unit_id": [str(i) for i in range(25)], "name": "n", "year": 2005,
+                          "cb_t": values})
+    with caplog.at_level("WARNING"):
+        g_fdr, l_fdr = autocorrelation_tables(gdf, table, quantities=["cb_t"], seed=5)
+    assert "fewer than" not in caplog.text  # 25 units: no warning
+    g_raw, l_raw = autocorrelation_tables(gdf, table, quantities=["cb_t"], seed=5, fdr=False)
+    assert g_fdr["significance"].tolist() == ["fdr_bh"] and g_raw["significance"].tolist() == ["none"]
+    sig_fdr = l_fdr["cluster"] != "not significant"
+    sig_raw = l_raw["cluster"] != "not significant"
+    assert (sig_fdr == (l_fdr["p_fdr"] < 0.05)).all()
+    assert (sig_raw == (l_raw["p_sim"] < 0.05)).all()
+    assert (l_fdr["p_fdr"] >= l_fdr["p_sim"] - 1e-9).all()  # adjusting never lowers p
+    assert sig_raw.sum() >= sig_fdr.sum() and not (sig_fdr & ~sig_raw).any()
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        autocorrelation_tables(gdf.iloc[:10], table.iloc[:10], quantities=["cb_t"], seed=5)
+    assert "fewer than 20 units (cb_t 2005: 10)" in caplog.text

@@ -15,6 +15,8 @@ def test_canonical_table_matches_method():
     assert t.loc[6, "eps_max"] == 0.768 and t.loc[7, "eps_max"] == 0.429
     assert t.loc[0, "eps_max"] == 0 and not t.loc[0, "vegetated"]
     assert (t.loc[9:11, "eps_max"] == 0.542).all()
+    # sparse woodland is not in Zhu's list: METHOD.md gives it the unlisted-vegetation 0.542
+    assert t.loc[8, "eps_max"] == 0.542
     # table NDVI bounds, Zhu et al. 2007
     assert (t.loc[1:, "ndvi_min"] == 0.023).all()
     assert t.loc[1, "ndvi_max"] == 0.738 and t.loc[3, "ndvi_max"] == 0.747
@@ -27,7 +29,12 @@ def test_canonical_table_matches_method():
     ("cas-lucc", 2, 6), ("modis-igbp", 2, 4), ("modis-igbp", 1, 2), ("modis-igbp", 12, 10),
     ("modis-igbp", 0, 0), ("modis-igbp", 17, 0), ("esa-worldcover", 40, 10),
     ("esa-worldcover", 80, 0), ("esa-worldcover", 95, 4), ("clcd", 2, 6), ("clcd", 9, 11),
-    ("casa", 5, 5)])
+    ("casa", 5, 5),
+    # the decisions argued in docs/method.md (crosswalk table)
+    ("cas-lucc", 24, 8), ("cas-lucc", 46, 11), ("cas-lucc", 45, 0), ("cas-lucc", 63, 0),
+    ("modis-igbp", 5, 5), ("modis-igbp", 8, 8), ("modis-igbp", 9, 8), ("modis-igbp", 14, 10),
+    ("modis-igbp", 16, 0), ("esa-worldcover", 10, 5), ("esa-worldcover", 60, 0),
+    ("esa-worldcover", 100, 11), ("clcd", 7, 0), ("clcd", 3, 7)])
 def test_crosswalks(name, code, expected):
     assert casa.to_casa_codes(np.array([code]), name)[0] == expected
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from carbon_balance.accounting.emissions import load_emissions
 from carbon_balance.accounting.gdp import load_gdp
-from carbon_balance.accounting.tables import read_unit_year_table
+from carbon_balance.accounting.table_readers import read_unit_year_table
 from carbon_balance.balance import zone_table, zone_table_file
 from carbon_balance.errors import CarbonBalanceError
 from carbon_balance.study import EmissionsSection, GdpSection, parse_study

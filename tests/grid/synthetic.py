@@ -4,9 +4,6 @@ Everything here is generated data, labelled as such in the study files it writes
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -114,22 +111,3 @@ def read(path, band=None):
 
 def toml(text: str) -> str:
     return textwrap.dedent(text)
-
-
-_THREAD_IMPORT_SPY = """
-import sys, threading
-found = []
-class _Spy:
-    def find_spec(self, name, path=None, target=None):
-        if threading.current_thread() is not threading.main_thread():
-            found.append(name)
-sys.meta_path.insert(0, _Spy())
-"""
-
-
-def modules_imported_in_threads(code: str, prefix: str = "") -> list[str]:
-    """Run ``code`` in a fresh Python; the modules (named ``prefix``...) that threads other
-    than the main one imported meanwhile (which they must not: docs/developing.md)."""
-    out = subprocess.run([sys.executable, "-c", _THREAD_IMPORT_SPY + code + "\nprint(found)\n"],
-                         capture_output=True, text=True, check=True).stdout
-    return [m for m in ast.literal_eval(out.strip().splitlines()[-1]) if m.startswith(prefix)]

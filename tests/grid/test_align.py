@@ -7,8 +7,8 @@ import xarray as xr
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-from carbon_balance.grid.pipeline import year_dataset
-from carbon_balance.grid.template import study_grid
+from carbon_balance.grid.readers import study_year_dataset as year_dataset
+from carbon_balance.grid.study_grid import study_grid
 from carbon_balance.study import load_study
 
 from .synthetic import ORIGIN, RES, SHAPE, STUDY, write_raster, write_study

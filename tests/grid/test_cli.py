@@ -10,9 +10,9 @@ from rasterio.transform import from_origin
 
 from carbon_balance import casa
 from carbon_balance.cli import main
-from carbon_balance.grid.pipeline import year_dataset
-from carbon_balance.grid.template import study_grid
-from carbon_balance.grid.units import days_in_months
+from carbon_balance.grid.readers import study_year_dataset as year_dataset
+from carbon_balance.grid.study_grid import study_grid
+from carbon_balance.grid.conversions import days_in_months
 from carbon_balance.study import load_study
 
 from .synthetic import ORIGIN, RES, climate, write_raster

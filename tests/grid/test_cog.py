@@ -5,9 +5,9 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from carbon_balance.grid.cog import (NODATA, GridTarget, block_means, create_tiled,
+from carbon_balance.grid.writers import (NODATA, GridTarget, block_means, create_tiled,
                                      overview_factors, to_cog)
-from carbon_balance.grid.template import StudyGrid
+from carbon_balance.grid.study_grid import StudyGrid
 
 
 def test_overview_factors_follow_the_cog_driver():

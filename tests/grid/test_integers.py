@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import rasterio
 
-from carbon_balance.grid import pipeline
-from carbon_balance.grid.pipeline import write_grids
+from carbon_balance.grid import bounds, nep
+from carbon_balance.grid.nep import write_grids
 from carbon_balance.grid.readers import (InputSpec, class_table, crosswalk, read_integers,
                                          read_raw, read_window, values_from_integers)
-from carbon_balance.grid.template import StudyGrid
+from carbon_balance.grid.study_grid import StudyGrid
 from carbon_balance.study import load_study
 
 from .synthetic import ORIGIN, RES, write_raster
@@ -66,16 +66,16 @@ def test_scratch_changes_nothing_and_leaves_nothing(study_2005, tmp_path, monkey
     path, _ = study_2005
     study = load_study(path)
     kinds = []
-    real = pipeline.ndvi_scratch
+    real = bounds.ndvi_scratch
 
     def spy(*args, **kwargs):
         scratch = real(*args, **kwargs)
         kinds.append(type(scratch).__name__)
         return scratch
 
-    monkeypatch.setattr(pipeline, "ndvi_scratch", spy)
+    monkeypatch.setattr(nep, "ndvi_scratch", spy)
     kept = write_grids(study, tmp_path / "kept", progress=False, chunks=(16, 16))
-    monkeypatch.setattr(pipeline, "SCRATCH_DISK_SHARE", 0.0)   # "the disk is full"
+    monkeypatch.setattr(bounds, "SCRATCH_DISK_SHARE", 0.0)   # "the disk is full"
     decoded_twice = write_grids(study, tmp_path / "twice", progress=False, chunks=(16, 16))
     assert kinds == ["DiskScratch", "NoneType"]
     assert not list(tmp_path.rglob(".ndvi-scratch*"))
@@ -88,16 +88,16 @@ def test_scratch_is_used_for_integer_ndvi(study_2005, tmp_path, monkeypatch):
     path, _ = study_2005
     study = load_study(path)
     used = []
-    real = pipeline.ndvi_scratch
-    monkeypatch.setattr(pipeline, "ndvi_scratch",
+    real = bounds.ndvi_scratch
+    monkeypatch.setattr(nep, "ndvi_scratch",
                         lambda *a, **k: used.append(real(*a, **k)) or used[-1])
     write_grids(study, tmp_path / "out", progress=False)
     # every chunk was taken back out (none left), and the folder removed
-    assert used and isinstance(used[0], pipeline.DiskScratch) and not used[0].folder.exists()
+    assert used and isinstance(used[0], bounds.DiskScratch) and not used[0].folder.exists()
 
 
 def test_disk_scratch_hands_each_chunk_back_once(tmp_path):
-    scratch = pipeline.DiskScratch(tmp_path / "scratch")
+    scratch = bounds.DiskScratch(tmp_path / "scratch")
     a, b = np.zeros((12, 2, 2), np.int16), np.ones((12, 2, 3), np.int16)
     scratch.put(slice(0, 2), slice(0, 2), a)
     scratch.put(slice(0, 2), slice(2, 5), b)
@@ -111,7 +111,8 @@ def test_disk_scratch_hands_each_chunk_back_once(tmp_path):
 
 
 def test_fused_helpers_equal_the_numpy_steps():
-    from carbon_balance.grid.fused import decode_integers, value_range
+    from carbon_balance.grid.raster_checks import value_range
+    from carbon_balance.grid.readers import decode_integers
 
     raw = np.array([[-3000, 0, 1, -1, 32767, -32768]], np.int16)
     got = decode_integers(raw, -3000, 1e-4, 0.0)

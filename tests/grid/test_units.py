@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from carbon_balance.grid.units import days_in_months, monthly_factors, to_model_units
+from carbon_balance.grid.conversions import days_in_months, monthly_factors, to_model_units
 
 
 def test_days_in_months_leap_year():

@@ -8,7 +8,8 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SECTIONS = ["data", "nep", "budgets", "indicators", "zoning", "changes", "spatial"]
+#: The summary first, the provenance last.
+SECTIONS = ["summary", "nep", "budgets", "indicators", "zoning", "changes", "spatial", "data"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,6 +57,11 @@ def test_report_renders_in_chromium(report_folder, driver):
     # nothing wider than a phone screen (wide tables scroll inside their own box)
     assert driver.execute_script(
         "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    # the page opens on the summary: its heading is within the first screen
+    top = driver.execute_script("return document.getElementById('summary').getBoundingClientRect().top")
+    assert top < 900
+    # the provenance is folded
+    assert not driver.find_element(By.ID, "provenance").get_attribute("open")
     banner = driver.find_element(By.ID, "generated-banner")
     assert banner.is_displayed() and "Generated inputs" in banner.text
     shot = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("L")

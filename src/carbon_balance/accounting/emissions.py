@@ -11,26 +11,27 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..constants import CO2_PER_C
 from ..errors import InputError
 from ..workers import process_pool
 from . import forecast as fc
-from .tables import read_unit_year_table
+from .table_readers import read_unit_year_table
 
 log = logging.getLogger(__name__)
 
-#: Factors to t CO2. 44/12 is the molar mass ratio CO2 / C.
-CO2_PER_C = 44.0 / 12.0
+#: Factors to t CO2.
 TO_T_CO2 = {"Mt CO2": 1e6, "t CO2": 1.0, "t C": CO2_PER_C}
 FILL_METHODS = ("arima", "naive", "drift", "ets", "best")
 BACKTEST_METHODS = ("arima", "naive", "drift", "ets", "best")
-#: Models are fitted in Mt CO2 (values in t CO2 / 1e6): the CEADs unit, in which
-#: METHOD.md's backtest figures hold (see forecast.forecast on why the unit matters).
-FIT_SCALE = 1e6
+#: ``fill_verdict`` warns when the fill method's backtest error is at least this many
+#: times that of the best other method.
+FILL_WARN_RATIO = 2.0
 
 COLUMNS = ["unit_id", "year", "ce_t_co2", "ce_low_t_co2", "ce_high_t_co2", "ce_method",
            "ce_estimated"]
@@ -45,7 +46,7 @@ def load_emissions(study) -> pd.DataFrame:
 
 def _series_forecasts(args) -> list[tuple]:
     """Worker: estimates for one unit (picklable for the process pool)."""
-    uid, years, values, targets, method, confidence, scale = args
+    uid, years, values, targets, method, confidence = args
     years = np.asarray(years)
     values = np.asarray(values, dtype=float)
     rows = []
@@ -67,7 +68,7 @@ def _series_forecasts(args) -> list[tuple]:
             ok = np.isfinite(hist)
             hist = np.interp(idx, idx[ok], hist[ok])
         h = max(ts) - last
-        f = fc.forecast(hist, h, method, confidence=confidence, scale=scale)
+        f = fc.forecast(hist, h, method, confidence=confidence)
         for t in ts:
             k = t - last - 1
             rows.append((uid, t, f.mean[k], f.low[k], f.high[k], f.method, True))
@@ -84,13 +85,12 @@ def _map(func, tasks, workers: int | None):
 
 
 def fill_years(wide: pd.DataFrame, years, method: str, *, units=None,
-               confidence: float = fc.CONFIDENCE, workers: int | None = None,
-               scale: float | None = None) -> pd.DataFrame:
+               confidence: float = fc.CONFIDENCE, workers: int | None = None) -> pd.DataFrame:
     """Long table for ``years``: observed values and estimates for the missing ones.
 
     Returns :data:`COLUMNS` (values in the units of ``wide``). ``method`` ``"none"`` leaves
-    missing years NaN. Estimates for year t use only observations before t. ``scale``:
-    the unit models are fitted in (see :func:`.forecast.forecast`).
+    missing years NaN. Estimates for year t use only observations before t. The
+    estimates do not depend on the unit of ``wide`` (see :mod:`.forecast`).
     """
     units = list(wide.index) if units is None else list(units)
     years = [int(y) for y in years]
@@ -111,7 +111,7 @@ def fill_years(wide: pd.DataFrame, years, method: str, *, units=None,
             rows += [(uid, y, np.nan, np.nan, np.nan, "missing", False) for y in missing]
             continue
         values = series.reindex(all_years).to_numpy(dtype=float)
-        tasks.append((uid, all_years, values, missing, method, confidence, scale))
+        tasks.append((uid, all_years, values, missing, method, confidence))
     for part in _map(_series_forecasts, tasks, workers):
         rows += part
     out = pd.DataFrame(rows, columns=COLUMNS)
@@ -129,7 +129,7 @@ def estimate_emissions(study, unit_ids, *, workers: int | None = None) -> pd.Dat
                          file=study.resolve(study.emissions.path), key="emissions.id",
                          fix="check that emissions.id holds the same codes as units.id")
     out = fill_years(wide, study.study.years, study.emissions.fill, units=unit_ids,
-                     workers=workers, scale=FIT_SCALE)
+                     workers=workers)
     gaps = out[out.ce_t_co2.isna()]
     if len(gaps):
         raise InputError("emissions missing for " + _unit_years(gaps),
@@ -144,7 +144,7 @@ def _unit_years(frame: pd.DataFrame) -> str:
 
 
 def _backtest_unit(args) -> list[tuple]:
-    uid, values, holdout, methods, scale = args
+    uid, values, holdout, methods = args
     y = np.asarray(values, dtype=float)
     y = y[np.isfinite(y)]
     if y.size < holdout + 3:
@@ -152,20 +152,20 @@ def _backtest_unit(args) -> list[tuple]:
     train, test = y[:-holdout], y[-holdout:]
     out = []
     for m in methods:
-        f = fc.forecast(train, holdout, m, scale=scale)  # 'best' selects on train only
+        f = fc.forecast(train, holdout, m)  # 'best' selects on train only
         out.append((uid, m, fc.mape(f.mean, test), f.method))
     return out
 
 
 def backtest(wide: pd.DataFrame, *, holdout: int = 3, methods=BACKTEST_METHODS,
-             units=None, workers: int | None = None, scale: float | None = FIT_SCALE) -> pd.DataFrame:
+             units=None, workers: int | None = None) -> pd.DataFrame:
     """Per method, the MAPE [%] of forecasting each unit's last ``holdout`` observed years.
 
     Every method, ``best`` included, sees only the years before the held-out ones.
     Returns ``method, mape_percent, n_units, holdout_years`` (MAPE over all units and years).
     """
     units = list(wide.index) if units is None else [u for u in units if u in wide.index]
-    tasks = [(u, wide.loc[u].to_numpy(dtype=float), holdout, tuple(methods), scale) for u in units]
+    tasks = [(u, wide.loc[u].to_numpy(dtype=float), holdout, tuple(methods)) for u in units]
     rows = [r for part in _map(_backtest_unit, tasks, workers) for r in part]
     per_unit = pd.DataFrame(rows, columns=["unit_id", "method", "mape_percent", "chosen"])
     last = [int(c) for c in wide.columns][-holdout:]
@@ -177,13 +177,69 @@ def backtest(wide: pd.DataFrame, *, holdout: int = 3, methods=BACKTEST_METHODS,
     return table
 
 
+@dataclass(frozen=True)
+class FillVerdict:
+    """How the study's fill method did in its own backtest, against the other methods.
+
+    ``mape_percent``: the fill method's backtest MAPE [%]; ``other`` and
+    ``other_mape_percent``: the best other method scored and its MAPE [%]; ``ratio``:
+    mape_percent / other_mape_percent; ``warn``: ratio >= ``threshold``. NaN and None
+    where the table does not score the method or no other method.
+    """
+
+    method: str
+    mape_percent: float
+    other: str | None
+    other_mape_percent: float
+    ratio: float
+    threshold: float
+    warn: bool
+    holdout_years: str
+
+    @property
+    def message(self) -> str:
+        """One sentence for the log and the report; empty when there is nothing to say."""
+        if not np.isfinite(self.mape_percent) or self.other is None:
+            return ""
+        years = f" on {self.holdout_years}" if self.holdout_years else ""
+        if self.warn:
+            return (f"emissions.fill = '{self.method}' misses the held-out years{years} by "
+                    f"{self.mape_percent:.1f} % (MAPE), {self.ratio:.1f} times the "
+                    f"{self.other_mape_percent:.1f} % of '{self.other}': the estimated years "
+                    f"are likely less accurate than with fill = '{self.other}'")
+        return (f"emissions.fill = '{self.method}' misses the held-out years{years} by "
+                f"{self.mape_percent:.1f} % (MAPE); the best other method, "
+                f"'{self.other}', by {self.other_mape_percent:.1f} %")
+
+
+def fill_verdict(table: pd.DataFrame, method: str, ratio: float = FILL_WARN_RATIO) -> FillVerdict:
+    """Judge the fill ``method`` by a :func:`backtest` ``table`` of the study's own data.
+
+    ``warn`` is set when its MAPE is at least ``ratio`` times the lowest MAPE of the other
+    methods in the table (a method scoring 0 % makes any positive error a warning). A
+    method the table does not score (``none``; ``best`` when it was not backtested)
+    gives NaN figures and no warning.
+    """
+    mapes = dict(zip(table["method"], pd.to_numeric(table["mape_percent"], errors="coerce")))
+    held = table["holdout_years"].dropna() if "holdout_years" in table else pd.Series(dtype=str)
+    years = str(held.iloc[0]) if len(held) else ""
+    own = float(mapes.get(method, np.nan))
+    others = {m: float(v) for m, v in mapes.items() if m != method and np.isfinite(v)}
+    if not np.isfinite(own) or not others:
+        return FillVerdict(method, own, None, np.nan, np.nan, ratio, False, years)
+    other = min(others, key=others.get)
+    best_other = others[other]
+    r = own / best_other if best_other > 0 else (np.inf if own > 0 else 1.0)
+    return FillVerdict(method, own, other, best_other, float(r), ratio, bool(r >= ratio), years)
+
+
 def backtest_study(study_path, holdout: int = 3, out=None, *, workers: int | None = None) -> pd.DataFrame:
     """``carbon-balance emissions backtest``: per-method MAPE on the study's inventory.
 
     Limited to the study's units when the study declares them. Writes ``out`` (CSV) if given.
     """
     from ..study import load_study
-    from .units import load_units
+    from .boundaries import load_units
 
     study = load_study(study_path)
     if study.emissions is None:

@@ -7,12 +7,10 @@ import pandas as pd
 
 from ..errors import InputError
 from .emissions import _unit_years, fill_years
-from .tables import read_unit_year_table
+from .table_readers import read_unit_year_table
 
 #: Factors to yuan.
 TO_YUAN = {"yuan": 1.0, "1e4 yuan": 1e4, "1e8 yuan": 1e8}
-#: GDP models are fitted in 1e8 yuan, the unit of Chinese statistical yearbooks.
-FIT_SCALE = 1e8
 
 
 def load_gdp(study) -> pd.DataFrame:
@@ -29,8 +27,7 @@ def estimate_gdp(study, unit_ids, *, workers: int | None = None) -> pd.DataFrame
     """
     wide = load_gdp(study)
     fill = study.gdp.fill
-    filled = fill_years(wide, study.study.years, fill, units=unit_ids, workers=workers,
-                        scale=FIT_SCALE)
+    filled = fill_years(wide, study.study.years, fill, units=unit_ids, workers=workers)
     gaps = filled[filled.ce_t_co2.isna()]
     if len(gaps):
         raise InputError("GDP missing for " + _unit_years(gaps), file=study.resolve(study.gdp.path),
@@ -54,8 +51,8 @@ def _flagged_in_table(study) -> set[tuple[str, int]]:
     sec = study.gdp
     if sec.format != "long":
         return set()
-    from .tables import read_table
-    from .units import id_text
+    from .table_readers import read_table
+    from .boundaries import id_text
 
     raw = read_table(study.resolve(sec.path), sheet=sec.sheet, key="gdp.path")
     cols = [c for c in raw.columns if str(c).lower().endswith("estimated")]

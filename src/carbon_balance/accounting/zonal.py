@@ -19,15 +19,22 @@ scale factor at the cell centre on projected grids (pyproj ``get_factors``).
 
 from __future__ import annotations
 
+import logging
+import threading
+from pathlib import Path
+
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from affine import Affine
 from pyproj import CRS, Geod, Proj, Transformer
 
-#: g -> t
-T_PER_G = 1e-6
+from ..constants import M2_PER_KM2, T_PER_G
+
+log = logging.getLogger(__name__)
+
 #: Ellipsoid of cell areas on geographic grids.
 ELLIPSOID = "WGS84"
 
@@ -92,9 +99,16 @@ def cell_areas_m2(shape: tuple[int, int], transform: Affine, crs, *,
     return abs(transform.a * transform.e) / np.asarray(scale, dtype=float)
 
 
+#: exactextract's Python raster source deadlocks when two threads call it at once
+#: (observed: two threads inside ``exact_extract``, both blocked for good), so calls take
+#: turns.
+_EXACTEXTRACT = threading.Lock()
+
+
 def coverage_fractions(units: gpd.GeoDataFrame, shape: tuple[int, int], transform: Affine,
                        crs) -> Coverage:
-    """Exact fraction of each grid cell covered by each unit polygon (exactextract)."""
+    """Exact fraction of each grid cell covered by each unit polygon (exactextract).
+    Safe to call from several threads (the calls take turns)."""
     from exactextract import exact_extract
     from rasterio.io import MemoryFile
 
@@ -106,7 +120,7 @@ def coverage_fractions(units: gpd.GeoDataFrame, shape: tuple[int, int], transfor
         with mem.open(**profile) as ds:
             # a template without nodata, so that every covered cell is reported
             ds.write(np.ones((1, rows, cols), dtype="uint8"))
-        with mem.open() as ds:
+        with mem.open() as ds, _EXACTEXTRACT:
             res = exact_extract(ds, zones, ["cell_id", "coverage"], include_cols=["unit_id"],
                                 output="pandas")
     cells, fracs, index = [], [], []
@@ -175,3 +189,87 @@ def zonal_sums_dask(values, units: gpd.GeoDataFrame, transform: Affine, crs) -> 
             parts.append(dask.delayed(block_sum)(blocks[i, j], int(r0), int(c0)))
     total = dask.delayed(sum)(parts).compute()
     return np.asarray(total[1:], dtype=float)
+
+
+# ---------------------------------------------------------------------------- per unit and year
+
+def _read_grid(path: Path) -> tuple[np.ndarray, object, object]:
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        a = ds.read(1, masked=True).astype("float64").filled(np.nan)
+        return a, ds.transform, ds.crs
+
+
+#: Above this many cells a grid is summed chunk by chunk on dask (rasterised zones,
+#: cell-centre rule) instead of with exact coverage fractions held in memory.
+LARGE_GRID_CELLS = 100_000_000
+
+
+def _grid_meta(path: Path):
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return (ds.height, ds.width), ds.transform, ds.crs
+
+
+def _lazy_grid(path: Path, chunk: int = 4096):
+    """A GeoTIFF band as a dask array [file units], nodata as NaN."""
+    import rioxarray
+
+    da_ = rioxarray.open_rasterio(path, chunks={"x": chunk, "y": chunk}, masked=True)
+    return da_.isel(band=0).data
+
+
+def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | None = None, *,
+                 large_grid_cells: int = LARGE_GRID_CELLS) -> pd.DataFrame:
+    """Per unit and year: NPP and NEP sums and the vegetated area, from annual GeoTIFFs.
+
+    ``grids``: {year: {"npp": path, "nep": path}} [g C m-2 yr-1]. ``vegetated``: {year:
+    2-D array (numpy or dask), 1 where the casa type is vegetated} on the same grid;
+    default: NPP > 0. Grids above ``large_grid_cells`` cells go the chunked dask path.
+    Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2, valid_area_km2.
+
+    A unit none of whose cells has a valid (non-nodata) NEP has ``valid_area_km2`` 0 and
+    NaN sums (not 0: nodata is not "no carbon"); :func:`~carbon_balance.accounting.unit_tables.units_table` leaves it unzoned.
+    """
+    rows, cache = [], {}
+    for year, paths in sorted(grids.items()):
+        shape, transform, crs = _grid_meta(Path(paths["nep"]))
+        veg = None if vegetated is None else vegetated.get(year)
+        if shape[0] * shape[1] > large_grid_cells:
+            import dask.array as da
+
+            nep = _lazy_grid(Path(paths["nep"]))
+            npp = _lazy_grid(Path(paths["npp"]))
+            veg = (npp > 0).astype(float) if veg is None else da.asarray(veg).rechunk(nep.chunks)
+            sums = [zonal_sums_dask(a, units, transform, crs)
+                    for a in (npp, nep, veg, da.isfinite(nep).astype(float))]
+            npp_g, nep_g, veg_m2, valid_m2 = sums
+            ids = units.unit_id.to_numpy()
+        else:
+            nep = _read_grid(Path(paths["nep"]))[0]
+            npp = _read_grid(Path(paths["npp"]))[0] if "npp" in paths else np.full(shape, np.nan)
+            key = (shape, tuple(transform), str(crs))
+            if key not in cache:  # coverage and areas are per grid, not per year
+                cache[key] = (coverage_fractions(units, shape, transform, crs),
+                              cell_areas_m2(shape, transform, crs))
+            cov, area = cache[key]
+            if veg is None:
+                veg = np.where(np.isfinite(npp), npp > 0, 0.0)
+            veg = np.asarray(veg, float)
+            veg = np.where(np.isfinite(veg), veg, 0.0)
+            veg_m2 = zonal_sums(veg, cov, area)
+            nep_g = zonal_sums(nep, cov, area)
+            npp_g = zonal_sums(npp, cov, area)
+            valid_m2 = zonal_sums(np.isfinite(nep).astype(float), cov, area)
+            ids = cov.unit_ids
+        for i, uid in enumerate(ids):
+            if not valid_m2[i] > 0:
+                log.warning("unit %s, %s: no valid pixels (every cell is nodata in the NEP "
+                            "grid); its CS is left empty and it is not zoned", uid, year)
+                npp_g[i] = nep_g[i] = np.nan
+            rows.append((uid, int(year), npp_g[i], nep_g[i] * T_PER_G, veg_m2[i] / M2_PER_KM2,
+                         valid_m2[i] / M2_PER_KM2))
+    return pd.DataFrame(rows, columns=["unit_id", "year", "npp_sum_g", "cs_t_c",
+                                       "vegetated_area_km2", "valid_area_km2"])

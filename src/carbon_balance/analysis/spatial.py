@@ -9,7 +9,12 @@ Moran P.A.P. (1950) Notes on continuous stochastic phenomena. Biometrika 37:17-2
 https://doi.org/10.2307/2332142 · Anselin L. (1995) Local indicators of spatial
 association - LISA. Geographical Analysis 27:93-115,
 https://doi.org/10.1111/j.1538-4632.1995.tb00338.x · Rey S.J., Anselin L. (2010) PySAL,
-https://doi.org/10.1007/978-3-642-03647-7_11 (esda, libpysal).
+https://doi.org/10.1007/978-3-642-03647-7_11 (esda, libpysal) · Benjamini Y., Hochberg Y.
+(1995) Controlling the false discovery rate. J. R. Stat. Soc. B 57:289-300,
+https://doi.org/10.1111/j.2517-6161.1995.tb02031.x · Caldas de Castro M., Singer B.H.
+(2006) Controlling the false discovery rate: a new application to account for multiple
+and dependent tests in local statistics of spatial association. Geographical Analysis
+38:180-208, https://doi.org/10.1111/j.0016-7363.2006.00682.x
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ ALPHA = 0.05
 #: esda's quadrant codes (1 HH, 2 LH, 3 LL, 4 HL) as the cluster labels of the tables.
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 NOT_SIGNIFICANT = "not significant"
+#: Fewer units than this in a test draw a warning (log and report): a permutation test on
+#: a handful of units has little power, and each LISA value rests on 2-5 neighbours.
+MIN_UNITS = 20
+#: ``significance`` of the global table: how the cluster labels were decided.
+FDR_METHOD = "fdr_bh"
 GLOBAL_COLUMNS = ["quantity", "year", "moran_i", "expected_i", "z", "p_sim", "permutations",
-                  "n_units", "n_islands"]
-LOCAL_COLUMNS = ["unit_id", "name", "quantity", "year", "local_i", "p_sim", "cluster"]
+                  "n_units", "n_islands", "significance"]
+LOCAL_COLUMNS = ["unit_id", "name", "quantity", "year", "local_i", "p_sim", "p_fdr",
+                 "cluster"]
 #: Decimals kept in the tables (far below the permutation noise of 999 draws).
 DECIMALS = 6
 
@@ -98,8 +109,25 @@ def local_moran_p_sim(z: np.ndarray, w, observed: np.ndarray, *, permutations: i
     return p
 
 
+def fdr_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values [-] of ``p`` (NaN stays NaN).
+
+    A cluster labelled where the adjusted value is below alpha keeps the expected share
+    of false clusters among all labelled ones at alpha (Benjamini and Hochberg 1995),
+    where the unadjusted rule labels about alpha x n units of a random map.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method=FDR_METHOD)[1]
+    return out
+
+
 def _one(y: np.ndarray, ids: list[str], polygons, permutations: int, seed: int,
-         alpha: float) -> tuple[dict, dict[str, tuple[float, float, str]], int]:
+         alpha: float, fdr: bool) -> tuple[dict, dict[str, tuple], int]:
     """Global row and local results of one quantity and year (islands removed first)."""
     import esda
 
@@ -128,17 +156,20 @@ def _one(y: np.ndarray, ids: list[str], polygons, permutations: int, seed: int,
                                   permutations=permutations, seed=seed)
     else:
         p_sim = np.full(len(ids), np.nan)
+    p_fdr = fdr_adjust(p_sim)
+    decide = p_fdr if fdr else p_sim
     local = {}
-    for u, li, p, q in zip(ids, lisa.Is, p_sim, lisa.q):
-        cluster = QUADRANTS[int(q)] if p < alpha else NOT_SIGNIFICANT
-        local[u] = (float(li), float(p), cluster)
+    for u, li, p, pf, d, q in zip(ids, lisa.Is, p_sim, p_fdr, decide, lisa.q):
+        cluster = QUADRANTS[int(q)] if d < alpha else NOT_SIGNIFICANT
+        local[u] = (float(li), float(p), float(pf), cluster)
     return row, local, len(islands)
 
 
 def autocorrelation_tables(units_gdf, units_table: pd.DataFrame, *,
                            quantities: Sequence[str] = ("cb_t", "cbi"),
                            permutations: int = 999, seed: int = SEED,
-                           alpha: float = ALPHA) -> tuple[pd.DataFrame, pd.DataFrame]:
+                           alpha: float = ALPHA, fdr: bool = True,
+                           min_units: int = MIN_UNITS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Global Moran's I and LISA of ``quantities`` for every year of ``units_table``.
 
     Parameters
@@ -151,13 +182,18 @@ def autocorrelation_tables(units_gdf, units_table: pd.DataFrame, *,
         normality)
     seed : seed of every permutation test (each quantity and year starts from it, so a
         result does not depend on which others were computed)
-    alpha : ``p_sim`` below which a local statistic gets its HH/LL/HL/LH label
+    alpha : p-value below which a local statistic gets its HH/LL/HL/LH label
+    fdr : decide the labels on the Benjamini-Hochberg adjusted p-value ``p_fdr`` over the
+        units of each quantity and year (default; Caldas de Castro and Singer 2006); False:
+        on ``p_sim`` unadjusted, as GeoDa's default map does
+    min_units : fewer units in a test log a warning (the report repeats it)
 
     Returns
     -------
     (global_df, local_df) with the columns of ``spatial_global.csv`` (quantity, year,
-    moran_i, expected_i, z, p_sim, permutations, n_units, n_islands) and
-    ``spatial_local.csv`` (unit_id, name, quantity, year, local_i, p_sim, cluster).
+    moran_i, expected_i, z, p_sim, permutations, n_units, n_islands, significance:
+    ``fdr_bh`` or ``none``) and ``spatial_local.csv`` (unit_id, name, quantity, year,
+    local_i, p_sim, p_fdr, cluster).
     Units without a finite value (CBI is undefined where CS <= 0) and islands (units with
     no queen neighbour among those with a value) are left out of the test; their local
     row has no statistic and ``cluster = "not significant"``. ``z`` is the permutation
@@ -174,7 +210,7 @@ def autocorrelation_tables(units_gdf, units_table: pd.DataFrame, *,
 
         raise InputError(f"units without a polygon: {', '.join(missing[:5])}", key="unit_id",
                          fix="the units table and the polygons must share their unit ids")
-    global_rows, local_rows = [], []
+    global_rows, local_rows, few = [], [], []
     for quantity in quantities:
         if quantity not in table:
             log.warning("spatial autocorrelation: no column %s in the units table", quantity)
@@ -187,22 +223,29 @@ def autocorrelation_tables(units_gdf, units_table: pd.DataFrame, *,
             polygons = geo.set_index("unit_id").loc[ids].reset_index()
             if len(ids) >= 3:
                 row, local, n_islands = _one(values[ok], ids, polygons, permutations, seed,
-                                             alpha)
+                                             alpha, fdr)
             else:
                 row, local, n_islands = ({"moran_i": np.nan, "expected_i": np.nan,
                                           "z": np.nan, "p_sim": np.nan}, {}, 0)
             global_rows.append({"quantity": quantity, "year": int(year), **row,
                                 "permutations": int(permutations),
-                                "n_units": len(ids) - n_islands, "n_islands": n_islands})
+                                "n_units": len(ids) - n_islands, "n_islands": n_islands,
+                                "significance": FDR_METHOD if fdr else "none"})
+            if len(ids) - n_islands < min_units:
+                few.append(f"{quantity} {int(year)}: {len(ids) - n_islands}")
             names = g["name"] if "name" in g else g["unit_id"]
             for u, name in zip(g["unit_id"], names):
-                li, p, cluster = local.get(u, (np.nan, np.nan, NOT_SIGNIFICANT))
+                li, p, pf, cluster = local.get(u, (np.nan, np.nan, np.nan, NOT_SIGNIFICANT))
                 local_rows.append({"unit_id": u, "name": name, "quantity": quantity,
                                    "year": int(year), "local_i": li, "p_sim": p,
-                                   "cluster": cluster})
+                                   "p_fdr": pf, "cluster": cluster})
+    if few:
+        log.warning("spatial autocorrelation on fewer than %d units (%s): the tests have "
+                    "little power; read Moran's I and the LISA clusters as descriptive",
+                    min_units, ", ".join(few[:4]) + (" ..." if len(few) > 4 else ""))
     global_df = pd.DataFrame(global_rows, columns=GLOBAL_COLUMNS)
     local_df = pd.DataFrame(local_rows, columns=LOCAL_COLUMNS)
-    for df, cols in ((global_df, ["moran_i", "expected_i", "z"]), (local_df, ["local_i"])):
+    for df, cols in ((global_df, ["moran_i", "expected_i", "z"]), (local_df, ["local_i", "p_fdr"])):
         df[cols] = df[cols].astype(float).round(DECIMALS)
     return global_df, local_df
 

@@ -135,85 +135,128 @@ def emission_draws(ce: np.ndarray, low: np.ndarray, high: np.ndarray, estimated:
     return np.maximum(out + z * sigma, 0.0)
 
 
-def year_arrays(study, year: int) -> dict[str, np.ndarray]:
-    """A year's aligned inputs as numpy arrays (months on axis 0), read once."""
-    import dask
+def _basis_task(specs, rows, cols, zones, grid, mode_bounds, rn_nodes, rh_nodes,
+                rh_coefficient, type_index):
+    """Unit x type sums of one chunk: (npp1[mode, rn, unit, type], rh[rh, unit]) [t C].
 
-    from ..grid.pipeline import year_dataset
+    The chunk's exact cell coverage is computed on the chunk's own window (a cell's
+    covered fraction depends only on the cell and the polygon), so no grid-sized array
+    is ever held."""
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
 
-    ds = year_dataset(study, year)
-    with dask.config.set(scheduler="threads"):
-        return {k: np.asarray(ds[k].values) for k in
-                ("ndvi", "temperature", "precipitation", "radiation", "vegetation")}
+    from ..accounting.zonal import cell_areas_m2, coverage_fractions
+    from ..casa import annual_carbon, heterotrophic_respiration
+    from ..constants import T_PER_G
+    from ..grid.evaluate import single_threaded_kernel
+    from ..grid.readers import read_chunk
+
+    n_u, n_t = len(zones), int(type_index.max()) + 1
+    npp1 = np.zeros((len(mode_bounds), rn_nodes.size, n_u, n_t))
+    rh = np.zeros((rh_nodes.size, n_u))
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    transform = window_transform(Window(cols.start, rows.start, w, h), grid.transform)
+    cov = coverage_fractions(zones, (h, w), transform, grid.crs)
+    if cov.cells.size == 0:
+        return npp1, rh
+    data = read_chunk(specs, rows, cols)
+    area = cell_areas_m2((h, w), grid.transform, grid.crs, row_offset=rows.start,
+                         col_offset=cols.start).reshape(-1)[cov.cells]
+    weight = area * cov.fractions * T_PER_G          # [t C per (g C m-2)] of each entry
+    veg = data["vegetation"].reshape(-1)[cov.cells]
+    codes = np.where(np.isfinite(veg), veg, -1).astype(np.int64)
+    types = np.where(codes >= 0, type_index[np.clip(codes, 0, None)], -1)
+    vegetated = types >= 0
+    by_type = (cov.unit_index * n_t + np.where(vegetated, types, 0))[vegetated]
+    ones = {int(c): 1.0 for c in np.flatnonzero(type_index >= 0)}
+    inputs = tuple(data[k] for k in ("ndvi", "temperature", "precipitation", "radiation",
+                                     "vegetation"))
+    valid = plain_rh = None
+    with single_threaded_kernel():    # chunks already run in parallel
+        for mi, bounds in enumerate(mode_bounds):
+            for ri, rn in enumerate(rn_nodes):
+                out = annual_carbon(*inputs, classes="casa", bounds=bounds, eps_max=ones,
+                                    rn_coefficient=float(rn), rh_coefficient=rh_coefficient)
+                npp = out["npp"].reshape(-1)[cov.cells]
+                valid = np.isfinite(npp) if valid is None else valid
+                plain_rh = out["rh"].reshape(-1)[cov.cells]  # any pass's: Rh has no mode or Rn
+                v = np.where(np.isfinite(npp), npp, 0.0) * weight
+                npp1[mi, ri] = np.bincount(by_type, weights=v[vegetated],
+                                           minlength=n_u * n_t).reshape(n_u, n_t)
+    del inputs
+    temperature, precipitation = data.pop("temperature"), data.pop("precipitation")
+    del data   # NDVI, radiation and vegetation are not needed for Rh
+    counted = vegetated & valid
+    for ki, k in enumerate(rh_nodes):
+        if k == rh_coefficient:
+            r = plain_rh
+        else:
+            # month by month: the whole chunk's 12 months at once would hold several
+            # float64 temporaries of 12 x chunk cells each
+            r = np.zeros(cov.cells.size)
+            for m in range(temperature.shape[0]):
+                r += heterotrophic_respiration(temperature[m].reshape(-1)[cov.cells],
+                                               precipitation[m].reshape(-1)[cov.cells],
+                                               coefficient=float(k))
+        v = np.where(counted & np.isfinite(r), r, 0.0) * weight
+        rh[ki] = np.bincount(cov.unit_index, weights=v, minlength=n_u)
+    return npp1, rh
 
 
-def mode_bounds(study, arrays: dict, mode: str) -> dict:
-    """NDVI bounds of every vegetated type for ``mode`` (same rules as the grid engine)."""
-    from ..casa import percentile_bounds, table_bounds
-
-    if mode == "table":
-        return table_bounds("casa")
-    veg = arrays["vegetation"]
-    codes = np.where(np.isfinite(veg), veg, -1).astype(np.int16)
-    return percentile_bounds(arrays["ndvi"], codes, study.casa.lower_percentile,
-                             study.casa.upper_percentile)
+def _add(*parts):
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts))
 
 
 def carbon_basis(study, units, *, modes, rn_nodes, rh_nodes, progress=None) -> CarbonBasis:
     """Run the pixel passes once and reduce them to unit × vegetation-type sums.
 
-    Per year: NPP with ε_max = 1 for every (mode, Rn node), and Rh for every Rh node;
-    each summed over the units with exact coverage and ellipsoidal cell areas
-    (:mod:`carbon_balance.accounting.zonal`).
+    Per year, chunk by chunk as ``nep`` does (:mod:`carbon_balance.grid`): the NDVI
+    bounds of each mode from one histogram reduction, then one task per chunk that reads
+    the chunk's inputs and computes NPP with ε_max = 1 for every (mode, Rn node) and Rh
+    for every Rh node, each summed over the units with exact coverage and ellipsoidal
+    cell areas (:mod:`carbon_balance.accounting.zonal`). Memory is bounded by the chunks
+    in flight, not the grid.
     """
-    from ..accounting.zonal import T_PER_G, cell_areas_m2, coverage_fractions, zonal_sums
-    from ..casa import annual_carbon, heterotrophic_respiration
+    import dask
+
     from ..casa.tables import vegetation_types
-    from ..grid.template import study_grid
+    from ..grid.bounds import kernel_bounds, ndvi_scan, resolve_bounds
+    from ..grid.raster_checks import class_lookup
+    from ..grid.readers import year_specs
+    from ..grid.runner import Runner, tree
+    from ..grid.study_grid import chunk_shape, study_grid, windows
 
     grid = study_grid(study)
-    shape = (grid.height, grid.width)
-    coverage = coverage_fractions(units, shape, grid.transform, grid.crs)
-    area = cell_areas_m2(shape, grid.transform, grid.crs)
+    wins = windows(grid, chunk_shape(study))
+    lut = class_lookup(study)
+    zones = units.to_crs(grid.crs)[["unit_id", "geometry"]].reset_index(drop=True)
     vt = vegetation_types()
     veg_types = vt[vt.vegetated.astype(bool)]
     types = veg_types.code.to_numpy()
-    ones = {int(c): 1.0 for c in types}
+    type_index = np.full(int(vt.code.max()) + 1, -1, np.int64)
+    type_index[types] = np.arange(types.size)
     years = list(study.study.years)
-    n_u = coverage.n_units
-    npp1 = np.zeros((len(years), len(modes), rn_nodes.size, n_u, types.size))
-    rh = np.zeros((len(years), rh_nodes.size, n_u))
+    c = study.casa
+    runner = Runner(None, progress=False)
+    npp1 = np.zeros((len(years), len(modes), rn_nodes.size, len(zones), types.size))
+    rh = np.zeros((len(years), rh_nodes.size, len(zones)))
+    task = dask.delayed(_basis_task, pure=False)
     for yi, year in enumerate(years):
-        arrays = year_arrays(study, year)
-        veg = arrays["vegetation"]
-        inputs = (arrays["ndvi"], arrays["temperature"], arrays["precipitation"],
-                  arrays["radiation"], veg)
-        valid = plain_rh = None
-        for mi, mode in enumerate(modes):
-            bounds = mode_bounds(study, arrays, mode)
-            for ri, rn in enumerate(rn_nodes):
-                if progress:
-                    progress(f"{year}: NPP pass (bounds {mode}, Rn {rn:g})")
-                out = annual_carbon(*inputs, classes="casa", bounds=bounds, eps_max=ones,
-                                    rn_coefficient=float(rn),
-                                    rh_coefficient=study.casa.rh_coefficient)
-                npp = out["npp"]
-                valid = np.isfinite(npp) if valid is None else valid
-                plain_rh = out["rh"]  # Rh does not depend on the mode or Rn: any pass's
-                for ci, code in enumerate(types):
-                    layer = np.where(veg == code, npp, 0.0)
-                    npp1[yi, mi, ri, :, ci] = zonal_sums(layer, coverage, area) * T_PER_G
-        vegetated = np.isin(veg, types) & valid
-        for ki, k in enumerate(rh_nodes):
-            if k == study.casa.rh_coefficient:
-                r = plain_rh
-            else:
-                r = heterotrophic_respiration(arrays["temperature"], arrays["precipitation"],
-                                              coefficient=float(k)).sum(axis=0)
-            rh[yi, ki] = zonal_sums(np.where(vegetated, r, 0.0), coverage, area) * T_PER_G
-        del arrays
-    return CarbonBasis(years, coverage.unit_ids, types, veg_types.eps_max.to_numpy(float),
-                       list(modes), rn_nodes, rh_nodes, npp1, rh)
+        specs = year_specs(study, year, grid, lut)
+        scan = ndvi_scan(specs, wins, run=runner)
+        mode_bounds = [kernel_bounds(resolve_bounds(scan, mode=m, lower=c.lower_percentile,
+                                                    upper=c.upper_percentile, specs=specs,
+                                                    wins=wins, run=runner)[0], scan)
+                       for m in modes]
+        if progress:
+            progress(f"{year}: pixel passes ({len(modes)} bound mode(s) x {rn_nodes.size} "
+                     f"Rn node(s), {len(wins)} chunk(s))")
+        npp1[yi], rh[yi] = runner("uncertainty basis", tree(_add, [
+            task(specs, r, cc, zones, grid, mode_bounds, rn_nodes, rh_nodes,
+                 c.rh_coefficient, type_index) for r, cc in wins]))
+    return CarbonBasis(years, zones.unit_id.to_numpy(), types,
+                       veg_types.eps_max.to_numpy(float), list(modes), rn_nodes, rh_nodes,
+                       npp1, rh)
 
 
 def _indicator_draws(cs_t_c, ce_t_co2, gdp, basis, ecc_threshold, esc_threshold):
@@ -366,7 +409,7 @@ def write_uncertainty(study, folder: Path, *, units=None, emissions=None, gdp=No
 
     from ..accounting.emissions import estimate_emissions
     from ..accounting.gdp import estimate_gdp
-    from ..accounting.units import load_units
+    from ..accounting.boundaries import load_units
 
     spec = study.uncertainty
     draws = spec.draws if draws is None else draws
@@ -394,31 +437,3 @@ def write_uncertainty(study, folder: Path, *, units=None, emissions=None, gdp=No
     result.intervals.to_csv(tables / "intervals.csv", index=False)
     result.sensitivity.to_csv(tables / "sensitivity.csv", index=False)
     return result
-
-
-def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | None = None,
-                    overwrite: bool = False) -> Path:
-    """``carbon-balance uncertainty``: validate, then write the uncertainty tables,
-    figures and manifest atomically into ``out``."""
-    import shutil
-
-    from ..outputs import atomic_output, write_manifest
-    from ..pipeline import validate_for_run, study_input_files
-    from ..study import load_study
-
-    study = load_study(study_path)
-    validate_for_run(study)
-    with atomic_output(out, overwrite=overwrite, study=study) as folder:
-        shutil.copyfile(study_path, folder / "study.toml")
-        result = write_uncertainty(study, folder, draws=draws, seed=seed,
-                                   progress=lambda s: log.info("%s", s))
-        try:
-            from ..figures.uncertainty import write_uncertainty_figures
-            write_uncertainty_figures(folder, units=result.units)
-        except ImportError:  # pragma: no cover - figures are optional here
-            pass
-        params = study.model_dump(mode="json")
-        params["uncertainty"].update(draws=result.draws, seed=result.seed)
-        write_manifest(folder, command="uncertainty", parameters=params,
-                       inputs=study_input_files(study))
-    return Path(out)

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import InputError
 
 #: Names of the shipped tables (file ``tables/<name>.csv``).
-TABLE_NAMES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd")
+TABLE_NAMES = ("casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd", "esa-cci-lc")
 #: Number of CASA vegetation types (codes 0..11).
 N_TYPES = 12
 #: Integer used for "nodata" after the crosswalk (outputs NaN).
@@ -46,6 +46,10 @@ def _shipped(name: str) -> pd.DataFrame:
 def vegetation_types() -> pd.DataFrame:
     """The canonical CASA vegetation types.
 
+    Parameters
+    ----------
+    None: the shipped table ``tables/casa.csv``.
+
     Returns
     -------
     DataFrame with columns ``code`` (0..11), ``name``, ``eps_max`` [g C MJ-1],
@@ -54,6 +58,11 @@ def vegetation_types() -> pd.DataFrame:
 
     References: Zhu W. et al. 2006, Chin. Sci. Bull. 51:457;
     Zhu W., Pan Y., Zhang J. 2007, J. Plant Ecol. 31:413.
+
+    Examples
+    --------
+    >>> vegetation_types().set_index("code").loc[4, "eps_max"]   # evergreen broadleaf
+    np.float64(0.985)
     """
     df = _shipped("casa").copy()
     df["vegetated"] = df["vegetated"].astype(bool)
@@ -62,6 +71,23 @@ def vegetation_types() -> pd.DataFrame:
 
 def load_class_table(name_or_csv_path: str | Path = "casa") -> pd.DataFrame:
     """Read a class table: a shipped name (see :data:`TABLE_NAMES`) or a CSV path.
+
+    Parameters
+    ----------
+    name_or_csv_path : str or Path
+        "casa", "cas-lucc", "modis-igbp", "esa-worldcover", "clcd", or a CSV in the
+        crosswalk layout (``code,name,casa_code[,source]``).
+
+    References
+    ----------
+    The sources of each shipped table are in its header (CAS/RESDC: Liu J. et al. 2014,
+    doi:10.1007/s11442-014-1082-6; MODIS MCD12Q1: doi:10.5067/MODIS/MCD12Q1.006; ESA
+    WorldCover: doi:10.5281/zenodo.5571936; CLCD: doi:10.5194/essd-13-3907-2021).
+
+    Examples
+    --------
+    >>> load_class_table("modis-igbp").set_index("code").loc[2, "casa_code"]
+    np.int64(4)
 
     Returns a DataFrame with at least ``code`` (int), ``name`` and ``casa_code``
     (int, :data:`NODATA` for nodata codes). For ``"casa"`` the CASA parameter columns
@@ -140,6 +166,15 @@ def to_casa_codes(codes_array, classes="casa") -> np.ndarray:
     int8 array of the same shape: the CASA type, or :data:`NODATA` (-1) for nodata.
 
     Raises InputError listing the codes missing from the table.
+
+    References
+    ----------
+    See :func:`load_class_table` for the sources of the shipped tables.
+
+    Examples
+    --------
+    >>> to_casa_codes([21, 42, 51], "cas-lucc").tolist()   # forest, water, urban
+    [6, 0, 0]
     """
     codes = np.asarray(codes_array)
     src, dst, label = _lookup(classes)
@@ -176,24 +211,26 @@ def to_casa_codes(codes_array, classes="casa") -> np.ndarray:
 
 
 def casa_parameters(eps_max=None) -> dict[str, np.ndarray]:
-    if not eps_max:
-        return {k: v.copy() for k, v in _default_parameters().items()}
-    return _casa_parameters(eps_max)
-
-
-@lru_cache(maxsize=1)
-def _default_parameters():
-    return _casa_parameters(None)
-
-
-def _casa_parameters(eps_max):
     """Per-type parameter vectors indexed by CASA code 0..11.
 
-    ``eps_max`` may be a mapping {casa_code: value [g C MJ-1]} overriding the table.
-    Returns ``eps_max``, ``ndvi_min``, ``ndvi_max`` (float64) and ``vegetated`` (bool).
+    Parameters
+    ----------
+    eps_max : mapping {casa_code: ε_max [g C MJ-1]}, optional
+        Values overriding the table's (Zhu et al. 2006).
+
+    Returns
+    -------
+    dict of fresh, writable arrays: ``eps_max``, ``ndvi_min``, ``ndvi_max`` (float64,
+    [g C MJ-1], [-], [-]) and ``vegetated`` (bool). Writable matters: pandas 3 hands out
+    read-only views, for which numba would compile the kernel a second time.
+
+    Examples
+    --------
+    >>> casa_parameters({4: 1.0})["eps_max"][4]
+    np.float64(1.0)
     """
-    types = vegetation_types().set_index("code").reindex(range(N_TYPES))
-    eps = types["eps_max"].to_numpy(np.float64).copy()
+    base = _default_parameters()
+    out = {k: np.array(v, copy=True) for k, v in base.items()}
     for code, value in (eps_max or {}).items():
         code = int(code)
         if not 0 <= code < N_TYPES:
@@ -202,8 +239,14 @@ def _casa_parameters(eps_max):
         if not np.isfinite(value) or value < 0:
             raise InputError(f"eps_max for type {code} is {value!r}", key="eps_max",
                              fix="give a finite, non-negative value in g C MJ-1")
-        eps[code] = float(value)
-    return {"eps_max": eps,
+        out["eps_max"][code] = float(value)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _default_parameters():
+    types = vegetation_types().set_index("code").reindex(range(N_TYPES))
+    return {"eps_max": types["eps_max"].to_numpy(np.float64),
             "ndvi_min": types["ndvi_min"].to_numpy(np.float64),
             "ndvi_max": types["ndvi_max"].to_numpy(np.float64),
             "vegetated": types["vegetated"].to_numpy(bool)}

@@ -1,40 +1,51 @@
 """Temperature stress on light-use efficiency, Tε1 and Tε2 (METHOD.md section 1).
 
+    Tε1 = te1_a + te1_b Topt − te1_c Topt²   (≥ 0; 0 in months with T ≤ te1_cold_limit)
+    Tε2 = te2_scale / (1 + exp(te2_low_slope (Topt − te2_offset − T)))
+                    / (1 + exp(te2_high_slope (T − Topt − te2_offset)))
+
 Topt is the pixel's temperature in the month of its highest NDVI that year (first month
-on ties). Formulas from Potter et al. 1993 (doi:10.1029/93GB02725) as used by Zhu et al.
-2007 (J. Plant Ecol. 31:413) and Fan et al. 2024 (doi:10.3390/land13030297).
+on ties). Where T − Topt > te2_above or Topt − T > te2_below (strict), Tε2 is half its
+value at T = Topt. Constants: :class:`~carbon_balance.casa.parameters.CasaParameters`.
+
+References: Potter C.S. et al. 1993, doi:10.1029/93GB02725; Zhu W. et al. 2007,
+J. Plant Ecol. 31:413; Fan et al. 2024, doi:10.3390/land13030297.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Tε1 = TE1_A + TE1_B*Topt - TE1_C*Topt**2 [-] (Potter et al. 1993).
-TE1_A = 0.8
-TE1_B = 0.02
-TE1_C = 0.0005
-#: Tε1 is 0 in months at or below this temperature [°C].
-TE1_COLD_LIMIT = -10.0
-#: Tε2 scale and logistic slopes [-, 1/°C, 1/°C] and offsets [°C] (Potter et al. 1993).
-TE2_SCALE = 1.1814
-TE2_LOW_SLOPE = 0.2
-TE2_HIGH_SLOPE = 0.3
-TE2_OFFSET = 10.0
-#: Outside T - Topt > TE2_ABOVE or Topt - T > TE2_BELOW (strict), Tε2 is half its value at Topt [°C].
-TE2_ABOVE = 10.0
-TE2_BELOW = 13.0
+from .parameters import resolve_parameters
+from .xarray_api import labelled
 
 
+@labelled(monthly=("temperature", "ndvi"), units={"temperature": "temperature", "ndvi": "ndvi"},
+          out_units=("degC",))
 def optimum_temperature(temperature, ndvi):
-    """Topt [°C]: T in the month of maximum NDVI (first on ties); NaN if any month is NaN.
+    """Optimum temperature Topt [°C]: T in the month of maximum NDVI (first on ties).
 
     Parameters
     ----------
-    temperature, ndvi : arrays (12, ...) [°C], [-]
+    temperature : array (12, ...) [°C]
+        Monthly mean air temperature, months on axis 0.
+    ndvi : array (12, ...) [-]
+        Monthly NDVI.
 
     Returns
     -------
-    array (...) [°C]
+    array (...) [°C], float64; NaN for a pixel with any NaN month.
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725 (Topt: the month of maximum NDVI).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(12.0); ndvi = np.r_[np.zeros(6), 0.8, np.zeros(5)]
+    >>> float(optimum_temperature(t, ndvi))
+    6.0
     """
     t = np.asarray(temperature)
     v = np.asarray(ndvi)
@@ -44,48 +55,115 @@ def optimum_temperature(temperature, ndvi):
     return np.where(bad, np.nan, topt)
 
 
-def _te2(t, topt, scale, low_slope, high_slope, offset):
-    return (scale / (1 + np.exp(low_slope * (topt - offset - t)))
-            / (1 + np.exp(high_slope * (-topt - offset + t))))
+def _te2(t, topt, p):
+    return (p.te2_scale / (1 + np.exp(p.te2_low_slope * (topt - p.te2_offset - t)))
+            / (1 + np.exp(p.te2_high_slope * (-topt - p.te2_offset + t))))
 
 
-def te1(topt, temperature, *, a=TE1_A, b=TE1_B, c=TE1_C, cold_limit=TE1_COLD_LIMIT):
-    """Low-temperature stress Tε1 [-] per month, (12, ...), from Topt (...) and T (12, ...) [°C]."""
-    topt = np.asarray(topt, dtype=np.float64)
-    t = np.asarray(temperature, dtype=np.float64)
-    value = np.maximum(a + b * topt - c * topt**2, 0.0)
-    out = np.where(t <= cold_limit, 0.0, value)
-    return np.where(np.isnan(t) | np.isnan(topt), np.nan, out)
-
-
-def te2(topt, temperature, *, scale=TE2_SCALE, low_slope=TE2_LOW_SLOPE,
-        high_slope=TE2_HIGH_SLOPE, offset=TE2_OFFSET, above=TE2_ABOVE, below=TE2_BELOW):
-    """High/low-temperature stress Tε2 [-] per month from Topt (...) and T (12, ...) [°C].
-
-    Beyond T - Topt > ``above`` or Topt - T > ``below`` it is half its value at T = Topt.
-    """
-    topt = np.asarray(topt, dtype=np.float64)
-    t = np.asarray(temperature, dtype=np.float64)
-    value = _te2(t, topt, scale, low_slope, high_slope, offset)
-    outside = (t - topt > above) | (topt - t > below)
-    return np.where(outside, 0.5 * _te2(topt, topt, scale, low_slope, high_slope, offset), value)
-
-
-def temperature_stress(temperature, ndvi, **params):
-    """Temperature stress factors ``(te1, te2)`` [-], each (12, ...).
+@labelled(monthly=("temperature",), units={"topt": "temperature", "temperature": "temperature"},
+          monthly_out=(True,))
+def te1(topt, temperature, *, parameters=None, **overrides):
+    """Low-temperature stress Tε1 [-] per month.
 
     Parameters
     ----------
-    temperature : array (12, ...) [°C] monthly mean air temperature
-    ndvi : array (12, ...) [-] monthly NDVI (selects Topt)
-    params : the keyword constants of :func:`te1` and :func:`te2`
+    topt : array (...) [°C]
+        Optimum temperature (:func:`optimum_temperature`).
+    temperature : array (12, ...) [°C]
+        Monthly mean air temperature.
+    parameters, overrides : see :func:`~carbon_balance.casa.parameters.resolve_parameters`
+        (``te1_a``, ``te1_b``, ``te1_c``, ``te1_cold_limit``).
 
-    Examples (Topt = 20 °C): Tε2 = 0.99122 at 20 °C, 0.58008 at 30 °C, 0.41820 at 7 °C.
+    Returns
+    -------
+    array (12, ...) [-], float64.
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725.
+
+    Examples
+    --------
+    >>> round(float(te1(20.0, 15.0)), 12)     # 0.8 + 0.02·20 − 0.0005·20²
+    1.0
     """
+    p = resolve_parameters(parameters, **overrides)
+    topt = np.asarray(topt, dtype=np.float64)
+    t = np.asarray(temperature, dtype=np.float64)
+    value = np.maximum(p.te1_a + p.te1_b * topt - p.te1_c * topt**2, 0.0)
+    out = np.where(t <= p.te1_cold_limit, 0.0, value)
+    return np.where(np.isnan(t) | np.isnan(topt), np.nan, out)
+
+
+@labelled(monthly=("temperature",), units={"topt": "temperature", "temperature": "temperature"},
+          monthly_out=(True,))
+def te2(topt, temperature, *, parameters=None, **overrides):
+    """High/low-temperature stress Tε2 [-] per month.
+
+    Parameters
+    ----------
+    topt : array (...) [°C]
+        Optimum temperature (:func:`optimum_temperature`).
+    temperature : array (12, ...) [°C]
+        Monthly mean air temperature.
+    parameters, overrides : see :func:`~carbon_balance.casa.parameters.resolve_parameters`
+        (``te2_scale``, ``te2_low_slope``, ``te2_high_slope``, ``te2_offset``,
+        ``te2_above``, ``te2_below``).
+
+    Returns
+    -------
+    array (12, ...) [-], float64: half its value at T = Topt beyond the window.
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725.
+
+    Examples
+    --------
+    >>> round(float(te2(20.0, 30.0)), 5)
+    0.58008
+    """
+    p = resolve_parameters(parameters, **overrides)
+    topt = np.asarray(topt, dtype=np.float64)
+    t = np.asarray(temperature, dtype=np.float64)
+    value = _te2(t, topt, p)
+    outside = (t - topt > p.te2_above) | (topt - t > p.te2_below)
+    return np.where(outside, 0.5 * _te2(topt, topt, p), value)
+
+
+@labelled(monthly=("temperature", "ndvi"), units={"temperature": "temperature", "ndvi": "ndvi"},
+          out_units=("1", "1"), monthly_out=(True, True))
+def temperature_stress(temperature, ndvi, *, parameters=None, **overrides):
+    """Temperature stress factors ``(te1, te2)`` [-] on light-use efficiency.
+
+    Parameters
+    ----------
+    temperature : array (12, ...) [°C]
+        Monthly mean air temperature, months on axis 0.
+    ndvi : array (12, ...) [-]
+        Monthly NDVI (selects Topt, the temperature of the month of maximum NDVI).
+    parameters, overrides : see :func:`~carbon_balance.casa.parameters.resolve_parameters`
+
+    Returns
+    -------
+    (te1, te2) : two arrays (12, ...) [-], in the inputs' precision (float32 or float64).
+
+    References
+    ----------
+    Potter C.S. et al. 1993, doi:10.1029/93GB02725.
+
+    Examples
+    --------
+    With Topt = 20 °C, Tε2 = 0.99122 at 20 °C, 0.58008 at 30 °C and 0.41820 at 7 °C.
+
+    >>> import numpy as np
+    >>> t = np.r_[20.0, 30.0, 7.0, np.full(9, 10.0)]; ndvi = np.r_[0.9, np.full(11, 0.2)]
+    >>> e1, e2 = temperature_stress(t, ndvi)
+    >>> np.round(e2[:3], 5).tolist()
+    [0.99122, 0.58008, 0.4182]
+    """
+    p = resolve_parameters(parameters, **overrides)
     t = np.asarray(temperature)
     dtype = np.result_type(t.dtype, np.float32)
     topt = optimum_temperature(t, ndvi)
-    p1 = {k: params[k] for k in ("a", "b", "c", "cold_limit") if k in params}
-    p2 = {k: params[k] for k in ("scale", "low_slope", "high_slope", "offset", "above", "below")
-          if k in params}
-    return te1(topt, t, **p1).astype(dtype), te2(topt, t, **p2).astype(dtype)
+    return te1(topt, t, parameters=p).astype(dtype), te2(topt, t, parameters=p).astype(dtype)

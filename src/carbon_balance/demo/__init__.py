@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from .. import __version__
+from ..user_cache import user_cache_dir
 from .generate import (DEFAULT_RESOLUTION, DEFAULT_SEED, generator_key,  # noqa: F401
                        make_demo_inputs)
 
@@ -28,8 +29,7 @@ _COMPLETE = ".complete"
 def demo_cache_dir(*, resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED) -> Path:
     """Cache folder of the demo inputs: ``$XDG_CACHE_HOME`` (or ``~/.cache``)
     ``/carbon-balance/demo-<version>-<hash of the generator and its data>``."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "carbon-balance" / f"demo-{__version__}-{generator_key(resolution, seed)}"
+    return user_cache_dir(f"demo-{__version__}-{generator_key(resolution, seed)}")
 
 
 def demo_inputs(folder: str | Path | None = None, *, resolution: float = DEFAULT_RESOLUTION,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 
 from . import budgets, changes, indicators, maps, nep, spatial, zoning
 from ._folder import Results, load_results
@@ -55,9 +56,23 @@ def _uses_generated(quantity: str) -> bool:
     return style.uses_sequestration if style else True
 
 
+def credit(res: Results) -> str:
+    """The source credit line of the maps: study, data sources, tool and method."""
+    sources = res.manifest.get("sources") or []
+    parts = [f"{res.name}"]
+    if sources:
+        parts.append("data: " + "; ".join(str(s) for s in sources[:3])
+                     + (" ..." if len(sources) > 3 else ""))
+    version = res.manifest.get("version")
+    parts.append(f"carbon-balance {version}" if version else "carbon-balance")
+    parts.append("method Fan et al. (2024), doi:10.3390/land13030297")
+    return "Source: " + ", ".join(parts) + "."
+
+
 def figure_specs(res: Results) -> list[FigureSpec]:
     """The figures the tables of ``res`` allow, in report order."""
     label = GENERATED_LABEL if res.generated else False
+    source = credit(res)
     g = lambda depends: label if depends else False
     units, geo = res.table("units"), res.units_geo
     specs: list[FigureSpec] = []
@@ -67,7 +82,7 @@ def figure_specs(res: Results) -> list[FigureSpec]:
         def draw_nep():
             grids = {y: nep.read_grid(p) for y, p in res.nep_paths.items()}
             outline = geo[geo["year"] == geo["year"].min()] if geo is not None else None
-            return nep.nep_maps(grids, outline, generated=label)
+            return nep.nep_maps(grids, outline, generated=label, credit=source)
         add(FigureSpec("nep_maps", "nep", "Annual NEP per grid cell [g C m-2 yr-1].",
                        res.generated, draw_nep))
 
@@ -76,8 +91,9 @@ def figure_specs(res: Results) -> list[FigureSpec]:
         add(FigureSpec("budget_totals", "budgets",
                        "Carbon emissions (CE), sequestration (CS) and budget (CB = CE - CS) "
                        "of the region and its groups by year.", res.generated,
-                       lambda: budgets.budget_totals(region, res.table("groups"),
-                                                     basis=res.basis, generated=label)))
+                       lambda: budgets.budget_totals(
+                           region, res.table("groups"), basis=res.basis, generated=label,
+                           estimated=budgets.estimated_years(units))))
     if geo is not None:
         for q in MAP_QUANTITIES:
             if q in geo and geo[q].notna().any():
@@ -86,7 +102,8 @@ def figure_specs(res: Results) -> list[FigureSpec]:
                                f"{maps.QUANTITY_STYLES[q].title} by unit and year; "
                                "class breaks shared across years.", _uses_generated(q),
                                (lambda q=q: maps.choropleth_maps(
-                                   geo, q, basis=res.basis, generated=g(_uses_generated(q)))),
+                                   geo, q, basis=res.basis, generated=g(_uses_generated(q)),
+                                   credit=source)),
                                svg=True))
     if units is not None:
         for q in INDICATORS:
@@ -98,7 +115,8 @@ def figure_specs(res: Results) -> list[FigureSpec]:
                                    units, q, generated=g(_uses_generated(q)))))
     if geo is not None and "zone" in geo:
         add(FigureSpec("zone_maps", "zoning", "Carbon balance zones by unit and year.",
-                       res.generated, lambda: zoning.zone_maps(geo, generated=label), svg=True))
+                       res.generated, lambda: zoning.zone_maps(geo, generated=label,
+                                                               credit=source), svg=True))
     shares = res.table("zone_shares")
     if shares is not None and len(shares):
         add(FigureSpec("zone_shares", "zoning", "Share of the study area in each zone [%].",
@@ -125,13 +143,22 @@ def figure_specs(res: Results) -> list[FigureSpec]:
                        lambda: spatial.moran_chart(sg, generated=label)))
     sl = res.table("spatial_local")
     if sl is not None and geo is not None:
+        fdr = sg is not None and "significance" in sg and bool(
+            (sg["significance"].astype(str) == "fdr_bh").any())
+        perms = (int(pd.to_numeric(sg["permutations"], errors="coerce").max())
+                 if sg is not None and "permutations" in sg and len(sg) else None)
+        rule = ("false-discovery-rate adjusted p < 0.05" if fdr
+                else "permutation p < 0.05, not adjusted for multiple tests")
         for q in LISA_QUANTITIES:
             if (sl["quantity"] == q).any():
                 add(FigureSpec(f"lisa_{q}", "spatial",
                                f"LISA clusters of {maps.QUANTITY_STYLES[q].title.split(' = ')[0]}"
-                               " by year (queen contiguity, permutation p < 0.05).",
+                               f" by year (queen contiguity, {rule}"
+                               + (f", {perms:,} permutations)." if perms else ")."),
                                res.generated,
-                               lambda q=q: spatial.lisa_maps(geo, sl, q, generated=label),
+                               lambda q=q: spatial.lisa_maps(geo, sl, q, generated=label,
+                                                             fdr=fdr, permutations=perms,
+                                                             credit=source),
                                svg=True))
     return specs
 

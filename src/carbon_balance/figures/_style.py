@@ -109,19 +109,6 @@ def mark_generated(fig: Figure, generated: bool | str) -> None:
                  bbox={"facecolor": "#fff5f0", "edgecolor": "#a50026", "pad": 2})
 
 
-def north_arrow(ax, *, x: float = 0.93, y: float = 0.88, size: float = 0.12) -> None:
-    """A north arrow in axes coordinates (maps are drawn north-up)."""
-    ax.annotate("N", xy=(x, y), xytext=(x, y - size), xycoords="axes fraction",
-                ha="center", va="center", fontsize=12, fontweight="bold",
-                arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 8})
-
-
-def map_axes(ax) -> None:
-    """Map panel: no box or ticks, equal area aspect handled by geopandas, north arrow."""
-    ax.set_axis_off()
-    north_arrow(ax)
-
-
 def grid_shape(n: int, max_cols: int = 2) -> tuple[int, int]:
     """Rows and columns of a small-multiple grid (2 columns keep panels phone-sized)."""
     cols = min(max(n, 1), max_cols)

@@ -18,14 +18,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ._mapframe import credit_line, frame_map, is_geographic, map_grid
 from ._style import (
     EDGE_COLOUR,
     NO_DATA_COLOUR,
     display_scale,
     fmt_number,
-    map_axes,
     mark_generated,
-    small_multiples,
     style,
     text,
 )
@@ -107,14 +106,31 @@ def _years(units: pd.DataFrame, years: Sequence[int] | None) -> list[int]:
     return list(years) if years is not None else sorted(int(y) for y in units["year"].unique())
 
 
-def _panels(n: int, legend_rows: int, extra: float = 0.0):
-    return small_multiples(n, 3.3, 1.0 + 0.35 * legend_rows + extra)
+def map_panels(units, n: int, legend_rows: int):
+    """Figure of ``n`` framed map panels for ``units``: (fig, axes, frame(ax, i), linewidth).
+
+    ``frame(ax, i)`` gives panel ``i`` its extent, graticule and (first panel) scale bar
+    and north arrow (:mod:`._mapframe`); outlines thin out above 60 units so that small
+    units stay visible.
+    """
+    bounds = units.total_bounds
+    fig, axes, cols = map_grid(n, bounds, is_geographic(units.crs),
+                               legend_height=0.7 + 0.32 * legend_rows)
+    frame = lambda ax, i: frame_map(ax, units.crs, bounds, index=i, cols=cols, n=n)
+    n_units = units["unit_id"].nunique() if "unit_id" in units else len(units)
+    linewidth = 0.4 if n_units <= 60 else (0.2 if n_units <= 200 else 0.12)
+    return fig, axes, frame, linewidth, cols
+
+
+def _year_title(ax, year, cols: int) -> None:
+    ax.set_title(str(year), fontsize=14 if cols <= 3 else 11, pad=3)
 
 
 def choropleth_maps(units, column: str, *, qstyle: QuantityStyle | None = None,
                     basis: str = "CO2", years: Sequence[int] | None = None,
                     scheme: str = "FisherJenks", k: int = 5,
-                    generated: bool | str = False, title: str | None = None) -> Figure:
+                    generated: bool | str = False, title: str | None = None,
+                    credit: str | None = None) -> Figure:
     """Maps of ``column`` by unit, one panel per year, classes shared across the years.
 
     Parameters
@@ -125,6 +141,7 @@ def choropleth_maps(units, column: str, *, qstyle: QuantityStyle | None = None,
     basis : ``"CO2"`` or ``"C"``, the unit of ``cb_t``
     scheme, k : mapclassify classifier and number of classes (see :func:`class_breaks`)
     generated : label the figure as made from generated inputs (True or the label text)
+    credit : source credit line under the figure
     """
     qs = qstyle or QUANTITY_STYLES.get(column) or QuantityStyle(column, "")
     unit = qs.unit.replace("{basis}", basis_unit(basis))
@@ -136,20 +153,20 @@ def choropleth_maps(units, column: str, *, qstyle: QuantityStyle | None = None,
     has_missing = bool(values.isna().any())
     n_items = len(breaks) + has_missing
     with style():
-        fig, axes = _panels(len(ys), legend_rows=int(np.ceil(n_items / 3)))
-        for ax, year in zip(axes, ys):
+        fig, axes, frame, lw, cols = map_panels(units, len(ys), int(np.ceil(n_items / 3)))
+        for i, (ax, year) in enumerate(zip(axes, ys)):
             g = units[units["year"] == year]
             v = pd.to_numeric(g[column], errors="coerce").to_numpy(dtype=float)
             ok = np.isfinite(v)
             if ok.any() and len(breaks):
                 idx = np.minimum(np.searchsorted(breaks, v[ok], side="left"), len(breaks) - 1)
                 g[ok].plot(ax=ax, color=[colours[i] for i in idx], edgecolor=EDGE_COLOUR,
-                           linewidth=0.4)
+                           linewidth=lw)
             if (~ok).any():
                 g[~ok].plot(ax=ax, color=NO_DATA_COLOUR, edgecolor=EDGE_COLOUR, hatch="///",
-                            linewidth=0.4)
-            ax.set_title(str(year))
-            map_axes(ax)
+                            linewidth=lw)
+            _year_title(ax, year, cols)
+            frame(ax, i)
         handles = []
         lower = float(np.nanmin(values)) if len(breaks) else np.nan
         for b, c in zip(breaks, colours):
@@ -162,13 +179,14 @@ def choropleth_maps(units, column: str, *, qstyle: QuantityStyle | None = None,
         fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles) or 1),
                    title=f"classes [{shown_unit}], shared by all years", frameon=False)
         fig.suptitle(f"{text(title or qs.title)} [{shown_unit}]")
+        credit_line(fig, credit)
         mark_generated(fig, generated)
     return fig
 
 
 def categorical_maps(units, column: str, colours: Mapping[str, str], *, title: str,
                      legend_title: str, years: Sequence[int] | None = None,
-                     generated: bool | str = False) -> Figure:
+                     generated: bool | str = False, credit: str | None = None) -> Figure:
     """Maps of a categorical ``column`` (zones, clusters), one panel per year.
 
     The legend always lists every category of ``colours`` in its order, present or not,
@@ -177,21 +195,22 @@ def categorical_maps(units, column: str, colours: Mapping[str, str], *, title: s
     """
     ys = _years(units, years)
     with style():
-        fig, axes = _panels(len(ys), legend_rows=int(np.ceil((len(colours) + 1) / 2)))
+        fig, axes, frame, lw, cols = map_panels(units, len(ys),
+                                                int(np.ceil((len(colours) + 1) / 2)))
         any_missing = False
-        for ax, year in zip(axes, ys):
+        for i, (ax, year) in enumerate(zip(axes, ys)):
             g = units[units["year"] == year]
             cats = g[column].astype("string")
             known = cats.isin(list(colours)).fillna(False).to_numpy(dtype=bool)
             if known.any():
                 g[known].plot(ax=ax, color=[colours[c] for c in cats[known]],
-                              edgecolor=EDGE_COLOUR, linewidth=0.4)
+                              edgecolor=EDGE_COLOUR, linewidth=lw)
             if (~known).any():
                 any_missing = True
                 g[~known].plot(ax=ax, color=NO_DATA_COLOUR, edgecolor=EDGE_COLOUR, hatch="///",
-                               linewidth=0.4)
-            ax.set_title(str(year))
-            map_axes(ax)
+                               linewidth=lw)
+            _year_title(ax, year, cols)
+            frame(ax, i)
         handles = [Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=text(name))
                    for name, c in colours.items()]
         if any_missing:
@@ -200,5 +219,6 @@ def categorical_maps(units, column: str, colours: Mapping[str, str], *, title: s
         fig.legend(handles=handles, loc="outside lower center", ncols=2, title=legend_title,
                    frameon=False)
         fig.suptitle(text(title))
+        credit_line(fig, credit)
         mark_generated(fig, generated)
     return fig

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from ._style import CLUSTER_COLOURS, WIDTH, mark_generated, new_figure, style, text
 from .maps import QUANTITY_STYLES, categorical_maps
@@ -41,7 +42,12 @@ def moran_chart(global_table: pd.DataFrame, *, alpha: float = ALPHA,
         if t["expected_i"].notna().any():
             ax.axhline(float(t["expected_i"].mean()), color="grey", linestyle="--",
                        label="E[I] (no autocorrelation)")
-        ax.set_xticks(sorted(t["year"].astype(int).unique()))
+        # whole years, at most about 8 labels: 20 years do not run together
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+        years = t["year"].astype(int)
+        if years.nunique() == 1:  # one year: a narrow axis around it, not 1920-2130
+            ax.set_xlim(years.iloc[0] - 1, years.iloc[0] + 1)
+            ax.set_xticks([years.iloc[0]])
         ax.set_ylabel("Moran's I [-]")
         ax.set_xlabel("year")
         handles, _ = ax.get_legend_handles_labels()
@@ -56,11 +62,15 @@ def moran_chart(global_table: pd.DataFrame, *, alpha: float = ALPHA,
 
 
 def lisa_maps(units, local_table: pd.DataFrame, quantity: str, *,
-              years: Sequence[int] | None = None, generated: bool | str = False) -> Figure:
+              years: Sequence[int] | None = None, generated: bool | str = False,
+              fdr: bool = True, permutations: int | None = None,
+              credit: str | None = None) -> Figure:
     """LISA cluster maps of ``quantity``, one panel per year (``spatial_local.csv``).
 
     HH/LL: a high (low) value among high (low) neighbours; HL/LH: spatial outliers.
-    ``units`` is a long GeoDataFrame (unit_id, year, geometry).
+    ``units`` is a long GeoDataFrame (unit_id, year, geometry). ``fdr`` and
+    ``permutations`` only word the title: the labels come from the table
+    (``spatial_global.csv`` column ``significance``).
     """
     loc = local_table[local_table["quantity"] == quantity][["unit_id", "year", "cluster"]]
     geo = units[["unit_id", "year", "geometry"]].copy()
@@ -71,8 +81,11 @@ def lisa_maps(units, local_table: pd.DataFrame, quantity: str, *,
     ys = years if years is not None else sorted(loc["year"].unique())
     qs = QUANTITY_STYLES.get(quantity)
     name = qs.title.split(" = ")[0] if qs else quantity
+    rule = f"FDR-adjusted p < {ALPHA:g}" if fdr else f"p < {ALPHA:g}, unadjusted"
+    if permutations:
+        rule += f", {permutations:,} permutations"
     return categorical_maps(merged, "cluster", CLUSTER_COLOURS,
-                            title=f"LISA clusters of {name} (p < {ALPHA:g})",
+                            title=f"LISA clusters of {name}\n({rule})",
                             legend_title="cluster (value - neighbours)", years=ys,
-                            generated=generated)
+                            generated=generated, credit=credit)
 

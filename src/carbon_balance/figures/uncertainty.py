@@ -11,9 +11,9 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ._style import (EDGE_COLOUR, WIDTH, ZONE_COLOURS, display_scale, map_axes, mark_generated,
+from ._style import (EDGE_COLOUR, WIDTH, ZONE_COLOURS, display_scale, mark_generated,
                      new_figure, style, text)
-from .maps import _panels, _years
+from .maps import _years, map_panels
 
 #: Plain-language names of the parameters in ``sensitivity.csv``.
 PARAMETER_LABELS = {
@@ -74,19 +74,19 @@ def zone_probability_maps(units, probabilities: pd.DataFrame, *,
         on=["unit_id", "year"], how="left")
     ys = _years(g, years)
     with style():
-        fig, axes = _panels(len(ys), legend_rows=5, extra=0.4)
-        for ax, year in zip(axes, ys):
+        fig, axes, frame, lw, cols = map_panels(g, len(ys), legend_rows=5)
+        for i, (ax, year) in enumerate(zip(axes, ys)):
             part = g[g.year == year]
             colours = [to_rgba(ZONE_COLOURS.get(z, "#ffffff"),
                                alpha=0.25 + 0.75 * float(pr) if np.isfinite(pr) else 0.0)
                        for z, pr in zip(part.most_likely_zone, part.most_likely_probability)]
-            part.plot(ax=ax, color=colours, edgecolor=EDGE_COLOUR, linewidth=0.4)
+            part.plot(ax=ax, color=colours, edgecolor=EDGE_COLOUR, linewidth=lw)
             uncertain = part[part.most_likely_probability < 0.9]
             if len(uncertain):
                 uncertain.plot(ax=ax, facecolor="none", edgecolor="black", hatch="..",
                                linewidth=0.6)
-            ax.set_title(str(year))
-            map_axes(ax)
+            ax.set_title(str(year), fontsize=14 if cols <= 3 else 11, pad=3)
+            frame(ax, i)
         handles = [Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=text(z))
                    for z, c in ZONE_COLOURS.items()]
         handles.append(Patch(facecolor="none", edgecolor="black", hatch="..",

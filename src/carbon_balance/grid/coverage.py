@@ -35,7 +35,7 @@ def _outline(bounds, crs, to_crs):
 
 def study_area(study, grid):
     """The part of the study grid every input must cover (polygon in the grid CRS)."""
-    from .template import _first_ndvi
+    from .study_grid import _first_ndvi
 
     rect = box(*grid.bounds)
     if study.grid.bounds is not None:

@@ -9,7 +9,7 @@ grid). :func:`read_window` reads one window of the study grid from it:
 * other files are reprojected and resampled on the fly through a GDAL warped VRT
   (:class:`rasterio.vrt.WarpedVRT`), so only the source pixels under the window are read;
 * raw nodata becomes NaN, then ``value = raw * scale + offset``, then the declared units
-  are converted to model units (:mod:`carbon_balance.grid.units`).
+  are converted to model units (:mod:`carbon_balance.grid.conversions`).
 
 GeoTIFF and NetCDF (through GDAL's netCDF driver: a variable with 12 time steps reads as
 12 bands; ``scale_factor``/``add_offset``/``_FillValue`` are honoured) are accepted.
@@ -19,48 +19,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import numba
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from ..hashing import INPUT_NAMES
-from .fused import decode_integers
-from .template import StudyGrid
-from .units import MODEL_UNITS, to_model_units
+from ..study import INPUT_NAMES as INPUTS
+from ..study import MONTHLY_INPUTS  # noqa: F401  (re-exported)
+from .conversions import MODEL_UNITS, to_model_units
+from .files import gdal_name, netcdf_variable
+from .study_grid import StudyGrid
 
 log = logging.getLogger(__name__)
 
-INPUTS = INPUT_NAMES
-MONTHLY_INPUTS = INPUTS[:4]
 RESAMPLING = {"bilinear": Resampling.bilinear, "average": Resampling.average,
               "nearest": Resampling.nearest, "mode": Resampling.mode}
-NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
-
-
-def gdal_name(path: str | Path, variable: str | None = None) -> str:
-    """The name GDAL opens: ``NETCDF:"file.nc":variable`` for a NetCDF variable."""
-    path = str(path)
-    if variable and path.lower().endswith(NETCDF_SUFFIXES):
-        return f'NETCDF:"{path}":{variable}'
-    return path
-
-
-def netcdf_variable(path: str | Path, variable: str | None) -> str | None:
-    """The NetCDF variable to read: the declared one, or the only gridded one in the file."""
-    if variable or not str(path).lower().endswith(NETCDF_SUFFIXES):
-        return variable
-    with rasterio.open(path) as src:
-        subs = src.subdatasets
-    if not subs:
-        return None
-    names = [s.rsplit(":", 1)[-1] for s in subs]
-    if len(names) == 1:
-        return names[0]
-    raise ValueError(f"the NetCDF file holds several variables ({', '.join(names)})")
 
 
 @dataclass(frozen=True)
@@ -103,6 +79,32 @@ class InputSpec:
         return (12, g.height, g.width) if self.monthly else (g.height, g.width)
 
 
+@numba.njit(nogil=True, cache=True)
+def _decode(raw, out, nodata, has_nodata, scale, offset):
+    flat_in = raw.reshape(-1)
+    flat_out = out.reshape(-1)
+    has_offset = offset != 0     # adding 0 would turn -0.0 into +0.0: skipped, as in numpy
+    for i in range(flat_in.size):
+        v = np.float32(flat_in[i])
+        if has_nodata and v == nodata:
+            flat_out[i] = np.nan
+        else:
+            v = v * scale
+            flat_out[i] = v + offset if has_offset else v
+
+
+def decode_integers(raw: np.ndarray, nodata: float | None, scale: float,
+                    offset: float) -> np.ndarray:
+    """float32 ``raw * scale + offset`` with ``raw == nodata`` as NaN (the comparison made
+    in float32, as after GDAL's conversion); the same as the numpy steps of
+    :func:`carbon_balance.grid.readers.read_raw`."""
+    out = np.empty(raw.shape, np.float32)
+    has = nodata is not None and not np.isnan(nodata)
+    _decode(np.ascontiguousarray(raw), out, np.float32(nodata if has else 0), has,
+            np.float32(scale), np.float32(offset))
+    return out
+
+
 def _direct_offset(src, grid: StudyGrid) -> tuple[int, int] | None:
     """Whole-cell offset of the study grid inside ``src`` when no resampling is needed."""
     if src.crs is None or src.crs != grid.crs:
@@ -125,7 +127,7 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
     """Describe input ``name`` of ``year`` (reads the files' metadata only).
 
     Raises ``ValueError``/``rasterio`` errors for unreadable files; the checks
-    (:mod:`carbon_balance.grid.checks`) turn those into :class:`Problem` items first.
+    (:mod:`carbon_balance.grid.raster_checks`) turn those into :class:`Problem` items first.
     """
     cfg = getattr(study.inputs, name)
     paths = study.input_paths(name, year)
@@ -309,6 +311,15 @@ def read_window(spec: InputSpec, rows: slice, cols: slice,
     return to_model_units(data, spec.name, spec.units, spec.year)
 
 
+def read_chunk(specs: dict, rows: slice, cols: slice,
+               ndvi_integers: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """{input name: :func:`read_window`} of one chunk of every input of a year;
+    ``ndvi_integers``: the chunk's stored NDVI integers when already read."""
+    return {name: read_window(spec, rows, cols,
+                              integers=ndvi_integers if name == "ndvi" else None)
+            for name, spec in specs.items()}
+
+
 class WindowReader:
     """An array-like over one input on the study grid, for :func:`dask.array.from_array`.
 
@@ -334,3 +345,82 @@ class WindowReader:
 
     def __dask_tokenize__(self):
         return ("WindowReader", self.spec, self.raw)
+
+
+# ---------------------------------------------------------------------------- a year
+
+def year_specs(study, year: int, grid: StudyGrid, lut, *, log_alignment: bool = False) -> dict:
+    """{input name: InputSpec} of ``year`` (reads metadata only); ``lut``: the class
+    look-up of :func:`carbon_balance.grid.raster_checks.class_lookup`."""
+    return {name: input_spec(study, name, year, grid, log_alignment=log_alignment,
+                             class_lookup=lut if name == "vegetation" else None)
+            for name in INPUTS}
+
+
+def lazy_input(spec: InputSpec, chunks: tuple[int, int]):
+    """One input on the study grid as a dask array [model units], one window per chunk,
+    all 12 months of a cell in one chunk."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    reader = WindowReader(spec)
+    return da.from_array(reader, chunks=((12,) if spec.monthly else ()) + tuple(chunks),
+                         lock=False, asarray=False,
+                         name=f"read-{spec.name}-{spec.year}-{tokenize(spec, chunks)}",
+                         meta=np.empty((0,) * reader.ndim, np.float32))
+
+
+def grid_coords(grid: StudyGrid) -> dict:
+    """``month`` 1..12 and the cell centres ``y``, ``x`` of the study grid."""
+    t = grid.transform
+    return {"month": np.arange(1, 13),
+            "y": t.f + t.e * (np.arange(grid.height) + 0.5),
+            "x": t.c + t.a * (np.arange(grid.width) + 0.5)}
+
+
+def year_dataset(specs: dict, grid: StudyGrid, chunks: tuple[int, int]):
+    """A year's aligned, unit-converted inputs as a lazy (dask-backed) xarray Dataset.
+
+    Variables: ``ndvi`` [-], ``temperature`` [°C], ``precipitation`` [mm month-1],
+    ``radiation`` [MJ m-2 month-1] with dims (month, y, x), and ``vegetation`` (y, x) as
+    CASA codes 0..11 (NaN nodata, -1 a code missing from the class table). ``specs``:
+    :func:`year_specs`; ``chunks``: (rows, cols). CRS and transform are set for rioxarray.
+    """
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
+    variables = {}
+    for name, spec in specs.items():
+        dims = ("month", "y", "x") if spec.monthly else ("y", "x")
+        variables[name] = xr.Variable(dims, lazy_input(spec, chunks),
+                                      attrs={"units": MODEL_UNITS[name]})
+    year = next(iter(specs.values())).year
+    ds = xr.Dataset(variables, coords=grid_coords(grid), attrs={"year": year})
+    return ds.rio.write_crs(grid.crs).rio.write_transform(grid.transform)
+
+
+def study_year_dataset(study, year: int, *, chunks=None):
+    """:func:`year_dataset` of a loaded study (for notebooks and tests): its grid, class
+    table and ``[grid] chunk_size`` unless ``chunks`` (an int or (rows, cols)) is given."""
+    from .raster_checks import class_lookup
+    from .study_grid import chunk_shape, study_grid
+
+    grid = study_grid(study)
+    specs = year_specs(study, year, grid, class_lookup(study))
+    return year_dataset(specs, grid, chunk_shape(study, chunks))
+
+
+def study_vegetated_masks(study) -> dict:
+    """{year: lazy 2-D dask array, 1.0 where the cell's casa type is vegetated, else 0}."""
+    from ..casa.tables import casa_parameters
+
+    flags = np.asarray(casa_parameters()["vegetated"], dtype=float)
+
+    def lookup(codes):
+        ok = np.isfinite(codes) & (codes >= 0)
+        mask = np.zeros(codes.shape)
+        mask[ok] = flags[codes[ok].astype(int)]
+        return mask
+
+    return {year: study_year_dataset(study, year)["vegetation"].data.map_blocks(lookup, dtype=float)
+            for year in study.study.years}

@@ -1,10 +1,13 @@
 """The self-contained HTML report of an output folder (``DIR/report.html``).
 
 One file that opens in any browser without a network: figures are inline PNG data URIs,
-styles are inline, nothing is loaded from elsewhere. Tables show the CSV cells as they
-are written in ``DIR/tables`` (the same text, so the numbers are identical to the
-CSVs), with units in the headers. Unit names and every other value are HTML-escaped by
-jinja2's autoescaping.
+styles are inline, nothing is loaded from elsewhere. It opens on a one-screen summary
+(:mod:`.summary`), then the sections, with the provenance last and folded. Table cells
+are formatted for people (:mod:`.format`: display units in the headers, thousands
+separators, four significant figures); the exact CSV text of each number is its cell's
+``title`` and stays in ``DIR/tables``. Estimated values (emissions filled by a forecast,
+GDP filled) are marked wherever they show. Unit names and every other value are
+HTML-escaped by jinja2's autoescaping.
 """
 
 from __future__ import annotations
@@ -15,27 +18,35 @@ import os
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
+from ..analysis.spatial import ALPHA, MIN_UNITS
 from ..errors import InputError
 from ..figures import draw_all
 from ..figures._folder import Results, load_results
 from ..figures.maps import basis_unit
+from ..figures._style import ZONE_ORDER
 from .columns import column_label, is_numeric_column
+from .format import format_column, header_unit
+from .summary import build_summary
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Sections in order: id, title, depends on generated inputs.
 SECTIONS = [
-    ("data", "Data and provenance", False),
     ("nep", "Net ecosystem productivity (NEP)", True),
     ("budgets", "Carbon budgets", True),
     ("indicators", "Carbon balance indicators", True),
     ("zoning", "Carbon balance zoning", True),
     ("changes", "Changes and shares", True),
     ("spatial", "Spatial autocorrelation", True),
+    ("data", "Data and provenance", False),
 ]
+#: Columns whose value in a row is estimated when that row's CE (or GDP) is estimated.
+CE_DERIVED = ("ce_t_co2", "ce_t_c", "ce_low_t_co2", "ce_high_t_co2", "cb_t", "cbi", "ecc")
+GDP_DERIVED = ("gdp_yuan", "ecc")
 #: Tables longer than this are folded into a <details> element.
 FOLD_ROWS = 40
 
@@ -74,22 +85,66 @@ def _text_table(folder: Path, name: str) -> pd.DataFrame | None:
 
 def table_view(df: pd.DataFrame | None, *, caption: str, columns: list[str] | None = None,
                basis: str = "CO2", generated: bool = False, note: str = "",
-               fold: bool | None = None) -> dict | None:
-    """What the template needs to draw one table (headers with units, text cells)."""
+               fold: bool | None = None, estimated: dict | None = None,
+               raw: bool = False) -> dict | None:
+    """What the template needs to draw one table (headers with units, formatted cells).
+
+    ``estimated`` maps ``"ce"`` and ``"gdp"`` to sets of ``(unit_id, year)`` whose value is
+    estimated: the cells of :data:`CE_DERIVED` (:data:`GDP_DERIVED`) of those rows are
+    marked. ``raw`` shows the CSV text unchanged (hashes, file sizes).
+    """
     if df is None:
         return None
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     unit = basis_unit(basis)
+    heads, texts = [], []
+    for c in cols:
+        label = column_label(c, unit)
+        numeric = is_numeric_column(c)
+        if numeric and not raw:
+            du, cells = format_column(c, df[c].tolist(), unit)
+            label = header_unit(label, du)
+        else:
+            cells = ["" if v is None else str(v) for v in df[c].tolist()]
+        heads.append({"code": c, "label": label, "numeric": numeric})
+        texts.append(cells)
+    marks = [[False] * len(cols) for _ in range(len(df))]
+    keyed = estimated and "unit_id" in df and "year" in df
+    if keyed:
+        keys = list(zip(df["unit_id"].astype(str), pd.to_numeric(df["year"], errors="coerce")))
+        for kind, derived in (("ce", CE_DERIVED), ("gdp", GDP_DERIVED)):
+            flagged = estimated.get(kind) or set()
+            idx = [j for j, c in enumerate(cols) if c in derived]
+            for i, k in enumerate(keys):
+                if k in flagged:
+                    for j in idx:
+                        marks[i][j] = True
+    raw_cells = df[cols].astype(str).to_numpy().tolist()
+    rows = [[{"text": texts[j][i], "title": raw_cells[i][j] if heads[j]["numeric"] else "",
+              "est": marks[i][j]} for j in range(len(cols))] for i in range(len(df))]
     return {
         "caption": caption,
-        "columns": [{"code": c, "label": column_label(c, unit), "numeric": is_numeric_column(c)}
-                    for c in cols],
-        "rows": df[cols].to_numpy().tolist(),
+        "columns": heads,
+        "rows": rows,
         "n_rows": len(df),
         "fold": len(df) > FOLD_ROWS if fold is None else fold,
         "generated": generated,
         "note": note,
+        "has_estimates": any(any(r) for r in marks),
     }
+
+
+def _estimated_keys(units: pd.DataFrame | None) -> dict:
+    """{"ce": {(unit_id, year)}, "gdp": {...}} of the estimated values of ``units.csv``."""
+    out = {"ce": set(), "gdp": set()}
+    if units is None:
+        return out
+    for kind, col in (("ce", "ce_estimated"), ("gdp", "gdp_estimated")):
+        if col in units:
+            rows = units[_is_true(units[col])]
+            out[kind] = set(zip(rows["unit_id"].astype(str),
+                                pd.to_numeric(rows["year"], errors="coerce")))
+    return out
 
 
 def _is_true(series: pd.Series) -> pd.Series:
@@ -150,13 +205,73 @@ def _uncertainty(res: Results, text) -> dict | None:
     return {"tables": [t for t in extra if t], "figures": figures}
 
 
+def _reference(res: Results, text) -> dict | None:
+    """The optional check against an independent NPP product ([reference] of the study
+    file, issue 13): pixel statistics, the per-unit comparison and their figures."""
+    stats = text("reference_stats")
+    if stats is None:
+        return None
+    figures = []
+    for png in sorted((res.folder / "figures").glob("reference_*.png")):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        figures.append({"stem": png.stem, "caption": png.stem.replace("_", " "),
+                        "generated": res.generated, "src": f"data:image/png;base64,{data}"})
+    extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
+             for n, cap in (("reference_stats", "Pixel statistics of the study's NPP against "
+                             "the reference product (bias = study - reference)"),
+                            ("reference_comparison", "Mean NPP over each unit's vegetated "
+                             "area: study and reference"))]
+    return {"tables": [t for t in extra if t], "figures": figures}
+
+
+def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:
+    """How the spatial tests were made: permutations and the significance rule."""
+    if sg is None or sg.empty:
+        return ""
+    perms = pd.to_numeric(sg.get("permutations"), errors="coerce").dropna()
+    n = f"{int(perms.max()):,}" if len(perms) else "an unknown number of"
+    fdr = "significance" in sg and (sg["significance"].astype(str) == "fdr_bh").any()
+    rule = ("LISA clusters are labelled where the false-discovery-rate adjusted p-value "
+            "(Benjamini and Hochberg 1995, over the units of each quantity and year) is "
+            f"below {ALPHA:g}" if fdr else
+            f"LISA clusters are labelled where the permutation p-value is below {ALPHA:g}, "
+            "without a correction for testing every unit")
+    text = (f"Global and local Moran's I with {n} conditional permutations (queen "
+            f"contiguity, row-standardised weights). {rule}.")
+    units = pd.to_numeric(sg.get("n_units"), errors="coerce").dropna()
+    if fdr and len(perms) and len(units):
+        # a unit at the smallest p-value, 1 / (permutations + 1), alone among the n tests
+        # has the adjusted value n / (permutations + 1) (Benjamini-Hochberg, rank 1)
+        floor = float(units.max()) / (float(perms.max()) + 1)
+        if floor >= ALPHA:
+            need = int(np.ceil(float(units.max()) / ALPHA))
+            text += (f" With {int(units.max())} units and these permutations, a unit that "
+                     f"stands out alone keeps an adjusted p-value of at least {floor:.2g}, "
+                     f"above {ALPHA:g}: only groups of units can show as clusters; at least "
+                     f"{need:,} permutations are needed for a single one.")
+    return text
+
+
+def _spatial_warning(sg: pd.DataFrame | None) -> str:
+    """A warning when the tests ran on fewer units than :data:`MIN_UNITS`."""
+    if sg is None or sg.empty or "n_units" not in sg:
+        return ""
+    n = pd.to_numeric(sg["n_units"], errors="coerce").dropna()
+    if n.empty or int(n.min()) >= MIN_UNITS:
+        return ""
+    return (f"Only {int(n.min())} units entered the spatial tests (fewer than {MIN_UNITS}): "
+            "a permutation test on so few units has little power and a LISA cluster "
+            "rests on a handful of neighbours, so read these results as descriptive.")
+
+
 def report_context(res: Results, made) -> dict:
     """Everything the template shows, as plain Python values."""
     folder, basis, gen = res.folder, res.basis, res.generated
     text = lambda n: _text_table(folder, n)
     units = text("units")
     est = _estimated(units)
-    t = lambda *a, **k: table_view(*a, basis=basis, **k)
+    keys = _estimated_keys(units)
+    t = lambda *a, **k: table_view(*a, basis=basis, estimated=keys, **k)
     manifest = res.manifest
     inputs = pd.DataFrame(manifest.get("inputs") or [], columns=["path", "sha256", "bytes"])
     inputs = inputs.astype(str)
@@ -166,7 +281,8 @@ def report_context(res: Results, made) -> dict:
     tables = {
         "data": [
             t(inputs if len(inputs) else None, caption="Input files and their sha256 "
-              "(from manifest.json)", columns=["path", "sha256", "bytes"], fold=False),
+              "(from manifest.json)", columns=["path", "sha256", "bytes"], raw=True,
+              fold=len(inputs) > 5),
             t(text("emissions_backtest"), caption="Backtest of the emission gap-filling "
               "methods: error when forecasting held-out years"),
             t(est["ce"], caption="Estimated emissions (not in the inventory)",
@@ -219,12 +335,17 @@ def report_context(res: Results, made) -> dict:
         "changes": "No changes table in this folder." if changes is None else "",
         "zoning": "No zoning tables in this folder." if text("zone_shares") is None else "",
     }
+    warnings = {"spatial": _spatial_warning(res.table("spatial_global"))}
+    if text("spatial_global") is not None:
+        missing_note["spatial"] = _spatial_method(res.table("spatial_global"),
+                                                  res.table("spatial_local"))
     sections = []
     for sid, title, depends in SECTIONS:
         sections.append({"id": sid, "title": title, "generated": gen and depends,
                          "figures": _figure_views(made, sid),
                          "tables": [x for x in tables.get(sid, []) if x],
-                         "note": missing_note.get(sid, "")})
+                         "note": missing_note.get(sid, ""),
+                         "warning": warnings.get(sid, "")})
     return {
         "name": res.name,
         "description": str((res.study.get("study") or {}).get("description", "")
@@ -241,6 +362,9 @@ def report_context(res: Results, made) -> dict:
         "references": REFERENCES,
         "sections": sections,
         "uncertainty": _uncertainty(res, text),
+        "reference": _reference(res, text),
+        "summary": build_summary(res, zone_order=ZONE_ORDER, basis_unit=basis_unit(basis)),
+        "spatial_warning": warnings["spatial"],
     }
 
 
@@ -261,6 +385,10 @@ def build_report(folder: str | Path) -> Path:
         from ..figures.uncertainty import write_uncertainty_figures
 
         write_uncertainty_figures(folder)
+    if res.table("reference_comparison") is not None:
+        from ..figures.reference import reference_figures
+
+        reference_figures(folder)
     html = render_report(res, made)
     path = folder / "report.html"
     tmp = folder / ".report.html.partial"

@@ -1,0 +1,117 @@
+"""Where the grid passes compute: local threads or a dask.distributed cluster, with a
+progress bar per stage."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+import dask
+import dask.threaded
+
+log = logging.getLogger(__name__)
+
+
+def tree(func, items, fan_in: int = 8):
+    """Tree reduction of delayed ``items`` by ``func(*parts)`` (bounded memory, parallel
+    merges)."""
+    items = list(items)
+    while len(items) > 1:
+        items = [dask.delayed(func, pure=True)(*items[i:i + fan_in])
+                 for i in range(0, len(items), fan_in)]
+    return items[0]
+
+
+class Runner:
+    """Computes dask graphs on the chosen scheduler with a progress bar per stage:
+    ``runner(stage, graph)`` returns the graph's value. ``client``: a
+    ``distributed.Client`` (default: the local threaded scheduler, one thread per core)."""
+
+    def __init__(self, client=None, progress: bool = True):
+        self.client = client
+        self.progress = progress
+        self.year = None
+
+    def __call__(self, stage: str, graph):
+        label = f"{self.year} · {stage}" if self.year is not None else stage
+        log.info("%s", label)
+        if self.client is not None:
+            return self._distributed(label, graph)
+        return self._threaded(label, graph)
+
+    def _threaded(self, label, graph):
+        from dask.callbacks import Callback
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn)
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), disable=not self.progress, transient=False) as bar:
+            task = bar.add_task(label, total=None)
+
+            class _Tick(Callback):
+                def _start_state(self, dsk, state):
+                    bar.update(task, total=sum(len(state[k]) for k in
+                                               ("ready", "waiting", "finished", "running")))
+
+                def _posttask(self, key, result, dsk, state, worker_id):
+                    bar.advance(task)
+
+            with _Tick():
+                (result,) = dask.compute(graph, scheduler=dask.threaded.get,
+                                         num_workers=os.cpu_count() or 1)
+            bar.update(task, completed=bar.tasks[0].total or 0)
+        return result
+
+    def _distributed(self, label, graph):
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      disable=not self.progress) as bar:
+            bar.add_task(label, total=None)
+            (result,) = dask.compute(graph, scheduler=self.client)
+        return result
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None, scheduler: str | None):
+    """None (local threads), a LocalCluster of ``workers`` processes, or ``scheduler``."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler, set_as_default=False) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        log.info("dask.distributed scheduler at %s", client.scheduler.address)
+        yield client
+
+
+def grid_lock(client, name: str):
+    """A lock the chunk writers share: a threading lock, or a distributed one."""
+    if client is None:
+        import threading
+
+        return threading.Lock()
+    from distributed import Lock
+
+    return Lock(name)
+
+
+#: GDAL's block cache during a command [MB]. Inputs are read once, window by window, so a
+#: large cache only holds memory (GDAL's default is 5 % of RAM: 1.2 GB here).
+GDAL_CACHE_MB = 128
+
+
+def gdal_block_cache():
+    """Context manager: GDAL's block cache of :data:`GDAL_CACHE_MB` for one command
+    (``rasterio.Env``, undone on exit; nothing is set at import). GDAL sizes its cache at
+    the first read of the process, so a command enters it before reading anything."""
+    import rasterio
+
+    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)

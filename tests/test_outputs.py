@@ -57,6 +57,7 @@ def test_interrupt_mid_swap_puts_the_earlier_result_back(tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep").write_text("old")
+    (out / "manifest.json").write_text('{"tool": "carbon-balance"}')   # an earlier output
     real_rename = type(out).rename
 
     def rename(self, target):
@@ -76,6 +77,7 @@ def test_existing_folder_needs_overwrite(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep").write_text("old")
+    (out / "manifest.json").write_text('{"tool": "carbon-balance"}')   # an earlier output
     with pytest.raises(OutputExistsError):
         with atomic_output(out):
             pass

@@ -181,10 +181,10 @@ def zone_table_file(table, out, *, ecc_threshold: float = 1.0, esc_threshold: fl
     """``carbon-balance zoning TABLE.csv --out OUT.csv``: write the table with the indicators."""
     from pathlib import Path
 
-    from .outputs import check_can_write
+    from .output_guard import check_output_file
 
     table, out = Path(table), Path(out)
-    check_can_write(out, overwrite)
+    check_output_file(out, overwrite, inputs=[table])
     if not table.exists():
         raise InputError("table not found", file=table, fix="check the path")
     try:

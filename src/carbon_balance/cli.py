@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
+from .environment_errors import explain as explain_environment
 from .errors import CarbonBalanceError, InputError
 from .interrupt import INTERRUPTED, ctrl_c_received, watch_for_ctrl_c
 from .outputs import remove_unfinished
@@ -79,13 +80,17 @@ def _main(
 @app.command()
 def validate(study: Path = STUDY) -> None:
     """Check everything a run would need, without computing; list every problem at once."""
-    from .validate import validate_study, print_problems
+    from .validate import print_problems, summary, validate_study
 
     problems = validate_study(study)
     print_problems(problems, err_console)
-    if any(p.fatal for p in problems):
+    fatal = any(p.fatal for p in problems)
+    if not fatal:
+        console.print(f"[green]OK[/green] {study}: no fatal problems")
+    if (text := summary(study)) is not None:   # the paragraph says what the study is
+        console.print(text, highlight=False, markup=False)
+    if fatal:
         raise typer.Exit(2)
-    console.print(f"[green]OK[/green] {study}: no fatal problems")
 
 
 @app.command()
@@ -262,6 +267,10 @@ def _run_app(argv: list[str] | None) -> None:
                 raise
             err_console.print(f"error: {exc}", highlight=False, markup=False)
             sys.exit(exc.exit_code)
+        explained = explain_environment(exc)   # disk full, permission denied, ...
+        if explained is not None and not _state["debug"]:
+            err_console.print(f"error: {explained}", highlight=False, markup=False)
+            sys.exit(explained.exit_code)
         # Usage errors (click's, vendored by typer) carry their own message and exit code.
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .errors import OutputExistsError
+from . import environment_errors, output_guard
 
 MANIFEST = "manifest.json"
 LOG = "run.log"
@@ -91,12 +91,15 @@ class InputHashes:
         return dict(self._hashes)
 
 
-def check_can_write(out: str | Path, overwrite: bool) -> Path:
-    """Refuse early (before any computing) when ``out`` exists and may not be replaced."""
+def check_can_write(out: str | Path, overwrite: bool, *, study=None) -> Path:
+    """Refuse early (before any computing) an ``out`` that may not be written: one that
+    is, contains or lies inside an input of ``study`` or is its folder, an existing
+    folder without ``overwrite``, or one that is not this tool's output
+    (:mod:`carbon_balance.output_guard`)."""
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputExistsError("the output folder already exists", file=out,
-                                fix="choose another --out folder, or pass --overwrite to replace it")
+    if study is not None:
+        output_guard.check_location(out, output_guard.protected_paths(study))
+    output_guard.check_target(out, overwrite)
     return out
 
 
@@ -122,7 +125,8 @@ def write_manifest(folder: Path, *, command: str, parameters: dict,
                     "bytes": os.path.getsize(p)}
                    for p in files if os.path.isfile(p)],
         "outputs": sorted(str(p.relative_to(folder)).replace(os.sep, "/")
-                          for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST),
+                          for p in folder.rglob("*")
+                          if p.is_file() and p.name not in (MANIFEST, output_guard.MARKER)),
         "note": outputs_note,
     }
     path = folder / MANIFEST
@@ -131,19 +135,25 @@ def write_manifest(folder: Path, *, command: str, parameters: dict,
 
 
 @contextlib.contextmanager
-def atomic_output(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_output(out: str | Path, *, overwrite: bool = False, study=None) -> Iterator[Path]:
     """Yield a temporary folder to write into; move it to ``out`` only on success.
 
     On any exception the temporary folder is removed and ``out`` is left as it was. The
-    caller writes the manifest last (see :func:`write_manifest`).
+    caller writes the manifest last (see :func:`write_manifest`). ``study``: refuse an
+    ``out`` that would replace its inputs or its folder. The move re-checks, under a lock,
+    that ``out`` is still what it was here (see :func:`output_guard.commit`).
     """
-    out = Path(out).resolve()
-    check_can_write(out, overwrite)
+    out = output_guard._resolve(Path(out))
+    if out.parent.is_dir():   # first, so that a result a killed run moved aside is back
+        with output_guard.parent_lock(out.parent):
+            output_guard.remove_stale(out)
+    check_can_write(out, overwrite, study=study)
+    target = output_guard.check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     root = logging.getLogger("carbon_balance")
-    handler = None
+    handler = marker = None
     committed = False
     # Everything from creating the folder on sits inside the try: a Ctrl-C may arrive
     # between any two statements, and must still leave no temporary folder behind.
@@ -152,6 +162,7 @@ def atomic_output(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
+        marker = output_guard.mark_partial(tmp)
         handler = logging.FileHandler(tmp / LOG, encoding="utf-8")
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -160,14 +171,21 @@ def atomic_output(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]
         yield tmp
         _detach(root, handler)
         handler = None
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)          # the one atomic step that makes the result visible
-        committed = True
-        _unfinished.discard(tmp)
+        with output_guard.parent_lock(out.parent):
+            output_guard.unmark_partial(tmp, marker)
+            marker = None
+            try:
+                output_guard.commit(tmp, target, old)
+            finally:
+                committed = not tmp.exists()   # moved into place, or kept beside it
+                if committed:
+                    _unfinished.discard(tmp)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         _detach(root, handler)
+        environment_errors.record_written(exc, tmp)   # the space a full disk lacked
+        if marker is not None:
+            output_guard.unmark_partial(tmp, marker)
         if not committed:
             shutil.rmtree(tmp, ignore_errors=True)
             _unfinished.discard(tmp)

@@ -122,11 +122,11 @@ def run_study(study_path, out, *, workers: int | None = None, scheduler: str | N
 def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
                uncertainty_draws, netcdf) -> Path:
     study = load_study(study_path)
-    check_can_write(out, overwrite)
+    check_can_write(out, overwrite, study=study)
     validate_for_run(study)
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
-    with atomic_output(out, overwrite=overwrite) as folder:
+    with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with dask_client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)
@@ -170,10 +170,10 @@ def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | No
     figures and manifest atomically into ``out``
     (:func:`carbon_balance.analysis.uncertainty.write_uncertainty`)."""
     study = load_study(study_path)
-    check_can_write(out, overwrite)
+    check_can_write(out, overwrite, study=study)
     with gdal_block_cache():
         validate_for_run(study)
-        with atomic_output(out, overwrite=overwrite) as folder:
+        with atomic_output(out, overwrite=overwrite, study=study) as folder:
             shutil.copyfile(study_path, folder / "study.toml")
             result = write_uncertainty(study, folder, draws=draws, seed=seed,
                                        progress=lambda s: log.info("%s", s))

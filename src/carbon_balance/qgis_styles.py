@@ -20,7 +20,6 @@ so a map made in QGIS matches the report. QML is the QGIS layer style format
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -153,6 +152,8 @@ def store_default_style(gpkg: str | Path, layer: str, qml: str, *,
     registered in ``gpkg_contents`` as an attributes table, as QGIS does, so GDAL and
     pyogrio list it. A default style the layer had is replaced.
     """
+    from .reproducible import fixed_date   # byte-identical reruns: no clock time in the file
+
     gpkg = Path(gpkg)
     con = sqlite3.connect(gpkg)
     try:
@@ -164,8 +165,7 @@ def store_default_style(gpkg: str | Path, layer: str, qml: str, *,
             con.execute(_LAYER_STYLES)
             con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, "
                         "identifier, description, last_change) VALUES ('layer_styles', "
-                        "'attributes', 'layer_styles', '', strftime('%Y-%m-%dT%H:%M:%fZ',"
-                        "'now'))")
+                        "'attributes', 'layer_styles', '', ?)", (fixed_date(),))
             con.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND useAsDefault",
                         (layer,))
             con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
@@ -173,7 +173,7 @@ def store_default_style(gpkg: str | Path, layer: str, qml: str, *,
                         "useAsDefault, description, owner, ui, update_time) VALUES "
                         "('', '', ?, ?, ?, ?, '', 1, ?, '', '', ?)",
                         (layer, row[0], name or layer, qml, description,
-                         dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+                         fixed_date()))
     finally:
         con.close()
 
@@ -193,7 +193,7 @@ def write_time_layer(gpkg: str | Path, units_long, *, layer: str = "units") -> s
     # datetime64: a GeoPackage DateTime field, which QGIS offers to the temporal controller
     g["date"] = pd.to_datetime(g["year"].astype(str) + "-01-01")
     g = g.sort_values(["year", "unit_id"])
-    g.to_file(gpkg, layer=layer, driver="GPKG")
+    g.to_file(gpkg, layer=layer, driver="GPKG", engine="pyogrio")
     if "zone" in g:
         store_default_style(gpkg, layer, zone_vector_qml(), name="carbon balance zones",
                             description="zones in the fixed colours of carbon-balance")

@@ -41,6 +41,50 @@ INPUT_NAMES = ("ndvi", "temperature", "precipitation", "radiation", "vegetation"
 MONTHLY_INPUTS = INPUT_NAMES[:4]
 
 
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()``, or the absolute path where a symbolic link loops (the file is
+    then reported as missing or unreadable, not as a crash)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        import os
+        return Path(os.path.abspath(path))
+
+
+def check_path_text(path: str) -> str:
+    """Refuse characters no file system accepts in a path."""
+    if "\x00" in path:
+        raise ValueError("the path holds a NUL character (\\u0000)")
+    return path
+
+
+#: The placeholders a raster path may hold.
+PLACEHOLDERS = ("year", "month")
+
+
+def check_placeholders(pattern: str) -> str:
+    """Refuse placeholders other than {year} and {month}, and format specs that do not
+    format an integer (e.g. {year:s}); ``{{`` and ``}}`` stand for braces."""
+    import string
+
+    check_path_text(pattern)
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"unbalanced braces in the path ({exc}); write {{{{ and }}}} for "
+                         "literal braces") from None
+    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)} "
+                         "in the path; only {year} and {month} (e.g. {month:02d}) are filled in")
+    try:
+        pattern.format(year=2005, month=1)
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise ValueError(f"the path's placeholders cannot be filled in ({exc}); use {{year}} "
+                         "and {month} or {month:02d}") from None
+    return pattern
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,8 +112,8 @@ class RasterInput(_Section):
     path: str = Field(description="File path pattern relative to the study file; may use "
                       "{year} and {month:02d}. One 12-band (or 12-step NetCDF) file per year, "
                       "or one file per month.")
-    scale: float = Field(1.0, description="value = raw * scale + offset")
-    offset: float = Field(0.0, description="value = raw * scale + offset")
+    scale: float = Field(1.0, allow_inf_nan=False, description="value = raw * scale + offset")
+    offset: float = Field(0.0, allow_inf_nan=False, description="value = raw * scale + offset")
     nodata: float | None = Field(None, description="Raw nodata value; default: the file's own.")
     units: str | None = Field(None, description="Declared units of the (scaled) values.")
     variable: str | None = Field(None, description="NetCDF variable name (default: the only one).")
@@ -78,6 +122,11 @@ class RasterInput(_Section):
                                    "fields, mode for classes).")
     classes: str | None = Field(None, description="Vegetation only: class table (casa, cas-lucc, "
                                 "modis-igbp, esa-worldcover, clcd) or a CSV path.")
+
+    @field_validator("path")
+    @classmethod
+    def _placeholders(cls, v: str) -> str:
+        return check_placeholders(v)
 
 
 class Inputs(_Section):
@@ -123,6 +172,11 @@ class GridSection(_Section):
 
 class UnitsSection(_Section):
     path: str = Field(description="Polygons: GeoPackage, Shapefile or GeoJSON.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_text(cls, v: str) -> str:
+        return check_path_text(v)
     id: str = Field(description="Column with a unique id per unit.")
     name: str = Field(description="Column with the unit's display name.")
     group: str | None = Field(None, description="Optional column grouping units (e.g. agglomerations).")
@@ -131,6 +185,11 @@ class UnitsSection(_Section):
 
 class TableSection(_Section):
     path: str = Field(description="CSV or XLSX table.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_text(cls, v: str) -> str:
+        return check_path_text(v)
     format: Literal["ceads-county", "wide", "long"] = "wide"
     id: str = Field("unit_id", description="Column with the unit id (for ceads-county, the "
                     "column with the city code the counties are summed to).")
@@ -139,6 +198,16 @@ class TableSection(_Section):
     sheet: str | int | None = Field(None, description="XLSX sheet (default: the first).")
     fill: Literal["arima", "naive", "drift", "ets", "best", "none"] | None = Field(
         None, description="How study years missing from the table are estimated.")
+    decimal: Literal[".", ","] = Field(".", description="Decimal mark of the table's numbers "
+                                       "(\",\" for 55,05).")
+    thousands: Literal[",", ".", " ", "'"] | None = Field(
+        None, description="Thousands separator of the table's numbers, if any (1,234.5).")
+
+    @model_validator(mode="after")
+    def _marks_differ(self) -> "TableSection":
+        if self.thousands == self.decimal:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}; they must differ")
+        return self
 
 
 class EmissionsSection(TableSection):
@@ -229,7 +298,7 @@ class Study(_Section):
     def resolve(self, relative: str | Path) -> Path:
         """Absolute path of a path written in the study file."""
         p = Path(relative).expanduser()
-        return p if p.is_absolute() else (self.root / p).resolve()
+        return p if p.is_absolute() else safe_resolve(self.root / p)
 
     def input_paths(self, name: str, year: int) -> list[Path]:
         """The file(s) of input ``name`` for ``year``: one path, or 12 (one per month)."""
@@ -331,7 +400,8 @@ def load_study(path: str | Path) -> Study:
     """Read, parse and validate a study file; paths in it are relative to its folder."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows editors (Notepad) save UTF-8 with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise StudyError("study file not found", file=path,
                          fix="check the path; relative paths start from the current folder") from None

@@ -12,7 +12,10 @@ import logging
 from pathlib import Path
 
 from .errors import CarbonBalanceError, Problem, ProblemsError
+from .problem_groups import group_problems
 from .study import Study, load_study
+from .study_salvage import salvage_study
+from .study_summary import study_summary
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def study_problems(study: Study, *, for_run: bool = True) -> list[Problem]:
         problems += raster_problems(study)
     problems += table_problems(study, required=for_run)
     problems += reference_problems(study)
-    return problems
+    return group_problems(problems)
 
 
 def validate_for_run(study: Study) -> None:
@@ -48,12 +51,29 @@ def validate_for_run(study: Study) -> None:
 
 
 def validate_study(path: str | Path) -> list[Problem]:
-    """Return every problem found in the study file and its inputs (fatal and warnings)."""
+    """Return every problem found in the study file and its inputs (fatal and warnings).
+
+    After schema errors, the inputs are still checked, with the defaults in place of the
+    refused keys (:func:`carbon_balance.study_salvage.salvage_study`)."""
     try:
         study = load_study(path)
+    except ProblemsError as exc:
+        partial = salvage_study(path)
+        return list(exc.problems) + (study_problems(partial, for_run=False) if partial is not None else [])
     except CarbonBalanceError as exc:
         return list(exc.problems)
     return study_problems(study, for_run=False)
+
+
+def summary(path: str | Path) -> str | None:
+    """The paragraph describing the study (None if its file cannot be read at all)."""
+    try:
+        study = load_study(path)
+    except ProblemsError:
+        study = salvage_study(path)
+    except CarbonBalanceError:
+        study = None
+    return None if study is None else study_summary(study)
 
 
 def print_problems(problems: list[Problem], console) -> None:

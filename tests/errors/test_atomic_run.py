@@ -67,6 +67,8 @@ def test_killed_run_never_leaves_a_complete_looking_folder(study, tmp_path, stag
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "earlier.txt").write_text("an earlier result\n")
+    earlier_manifest = '{"tool": "carbon-balance", "command": "run"}\n'
+    (kept / "manifest.json").write_text(earlier_manifest)   # --overwrite replaces only outputs
     runs = {signal.SIGKILL: (_start(study, fresh), fresh),
             signal.SIGINT: (_start(study, kept, "--overwrite"), kept)}
     t0 = time.monotonic()
@@ -93,8 +95,8 @@ def test_killed_run_never_leaves_a_complete_looking_folder(study, tmp_path, stag
 
     proc, out = runs[signal.SIGINT]
     err = proc.stderr.read()
-    assert sorted(p.name for p in kept.iterdir()) == ["earlier.txt"]   # untouched
-    assert not _looks_complete(kept)
+    assert sorted(p.name for p in kept.iterdir()) == ["earlier.txt", "manifest.json"]
+    assert (kept / "manifest.json").read_text() == earlier_manifest     # untouched
     # interrupted inside the command: the temporary folder removed, one message
     # 130, or killed by the SIGINT re-raised at interpreter exit (the shell shows 130 too)
     assert proc.returncode in (130, -signal.SIGINT), err[-2000:]

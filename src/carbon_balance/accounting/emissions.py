@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from ..constants import CO2_PER_C
 from ..errors import InputError
+from ..workers import process_pool
 from . import forecast as fc
 from .table_readers import read_unit_year_table
 
@@ -80,7 +80,7 @@ def _map(func, tasks, workers: int | None):
     workers = workers if workers is not None else min(len(tasks), os.cpu_count() or 1, 4)
     if workers <= 1 or len(tasks) <= 1:
         return [func(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
 
 

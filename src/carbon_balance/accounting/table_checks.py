@@ -7,6 +7,8 @@ import re
 import numpy as np
 
 from ..errors import CarbonBalanceError, Problem
+from .table_values import leading_zero_hint, magnitude_problems
+from .unit_checks import outside_problems, overlap_problems
 
 #: Characters special in file paths or HTML; names with them are escaped on output.
 #: Characters that break file names or HTML markup. An apostrophe (Ji'an) is common in
@@ -20,9 +22,9 @@ def table_problems(study, *, required: bool = True) -> list[Problem]:
     ``required=False`` (``validate``): a missing section is a note, not fatal, so that a
     study written by ``fetch`` validates before its tables are added; ``run`` needs them.
     """
-    from .emissions import load_emissions
-    from .gdp import load_gdp
     from .boundaries import load_units
+    from .emissions import TO_T_CO2, load_emissions
+    from .gdp import TO_YUAN, load_gdp
 
     problems: list[Problem] = []
     if study.units is None:
@@ -56,6 +58,7 @@ def table_problems(study, *, required: bool = True) -> list[Problem]:
                                 "they are escaped on output; rename them for cleaner files",
                                 fatal=False))
     problems += _grid_overlap(study, units, upath)
+    problems += overlap_problems(units, upath)
     ids = list(units.unit_id)
     years = study.study.years
     for sec_name, loader, fill_ok in (("emissions", load_emissions, True), ("gdp", load_gdp, True)):
@@ -75,7 +78,11 @@ def table_problems(study, *, required: bool = True) -> list[Problem]:
         if absent:
             problems.append(Problem(f"units missing from the table: {', '.join(absent)}", spath,
                                     f"{sec_name}.id", f"add them, or check that {sec_name}.id "
-                                    "holds the same codes as units.id"))
+                                    "holds the same codes as units.id" +
+                                    leading_zero_hint(absent, wide.index)))
+        problems += magnitude_problems(wide, units.set_index("unit_id")["area_km2"],
+                                       table=sec_name, declared=sec.units, file=spath,
+                                       factors=TO_T_CO2 if sec_name == "emissions" else TO_YUAN)
         present = [i for i in ids if i in wide.index]
         sub = wide.reindex(index=present, columns=years)
         gaps = [(i, y) for i in present for y in years if not np.isfinite(sub.at[i, y])]
@@ -127,7 +134,8 @@ def _grid_overlap(study, units, upath) -> list[Problem]:
     except Exception:
         return []
     out = list(units.unit_id[~inside.to_numpy()])
+    partly = outside_problems(units, b, grid.crs, upath)
     if out:
         return [Problem(f"units outside the study grid: {', '.join(out)}", upath, "units.path",
-                        "extend [grid] bounds or the input rasters to cover them")]
-    return []
+                        "extend [grid] bounds or the input rasters to cover them")] + partly
+    return partly

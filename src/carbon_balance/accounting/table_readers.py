@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .boundaries import id_text
+from .table_values import NumberFormat, refuse_duplicates, to_numbers
 
 #: CEADs county workbook (Chen et al. 2020, Sci. Data 7:391, doi:10.1038/s41597-020-00736-3):
 #: county code column and year columns C1997 ... C2017.
@@ -26,10 +27,19 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, key: str) ->
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
-        return pd.read_csv(path)
+        # every cell as text: ids keep their leading zeros, numbers are parsed strictly
+        # (table_values.to_numbers); a byte-order mark is not part of the first header
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=_separator(path))
     except Exception as exc:
         raise InputError(f"cannot read the table ({exc.__class__.__name__}: {exc})", file=path,
                          key=key, fix="give a CSV (UTF-8) or an XLSX file") from None
+
+
+def _separator(path: Path) -> str:
+    """``;`` for the semicolon CSVs of spreadsheets set to a decimal comma, else ``,``."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def city_code(county_code) -> str | None:
@@ -47,7 +57,7 @@ def city_code(county_code) -> str | None:
 
 
 def read_ceads_county(path: str | Path, *, id: str | None = None, sheet=None,
-                      key: str = "emissions.path") -> pd.DataFrame:
+                      key: str = "emissions.path", fmt: NumberFormat = NumberFormat()) -> pd.DataFrame:
     """CEADs county workbook summed to cities: wide frame, index unit id, columns years [Mt CO2].
 
     ``id`` names a column holding the city code; when it is absent (the published workbook
@@ -68,15 +78,20 @@ def read_ceads_county(path: str | Path, *, id: str | None = None, sheet=None,
             raise InputError("no county code column (DISTCODE...) found", file=path,
                              key="emissions.id", fix="name the city code column in emissions.id")
         codes = raw[code_cols[0]].map(lambda v: city_code(v) if pd.notna(v) else None)
-    values = raw[list(years)].apply(pd.to_numeric, errors="coerce")
-    values.columns = list(years.values())
+        county = raw[code_cols[0]].astype(str).str.strip()
+        listed = codes.notna().to_numpy()
+        refuse_duplicates(county[listed].to_frame(), file=path, key="emissions.path",
+                          what="county code")
     keep = codes.notna().to_numpy()
-    out = values[keep].groupby(codes[keep].to_numpy()).sum(min_count=1)
+    values = to_numbers(raw.loc[keep, list(years)], file=path, key=key, fmt=fmt)
+    values.columns = list(years.values())
+    out = values.groupby(codes[keep].to_numpy()).sum(min_count=1)
     out.index.name = "unit_id"
     return out
 
 
-def read_wide(path, *, id: str, sheet=None, key: str) -> pd.DataFrame:
+def read_wide(path, *, id: str, sheet=None, key: str,
+              fmt: NumberFormat = NumberFormat()) -> pd.DataFrame:
     """Wide table: an id column and one column per year (names like 2015 or C2015)."""
     raw = read_table(path, sheet=sheet, key=key)
     if id not in raw.columns:
@@ -90,35 +105,41 @@ def read_wide(path, *, id: str, sheet=None, key: str) -> pd.DataFrame:
     if not years:
         raise InputError("no year columns found", file=path, key=key.replace("path", "format"),
                          fix="a wide table needs one column per year, e.g. 2015, 2016")
-    out = raw[list(years)].apply(pd.to_numeric, errors="coerce")
+    ids = id_text(raw[id])
+    refuse_duplicates(ids.to_frame(), file=path, key=key.replace("path", "id"), what="unit id")
+    out = to_numbers(raw[list(years)], file=path, key=key, fmt=fmt)
     out.columns = list(years.values())
-    out.index = id_text(raw[id]).to_numpy()
+    out.index = ids.to_numpy()
     out.index.name = "unit_id"
-    return out.groupby(level=0).sum(min_count=1)
+    return out
 
 
-def read_long(path, *, id: str, year: str, value: str, sheet=None, key: str) -> pd.DataFrame:
+def read_long(path, *, id: str, year: str, value: str, sheet=None, key: str,
+              fmt: NumberFormat = NumberFormat()) -> pd.DataFrame:
     """Long table (id, year, value) pivoted to wide."""
     raw = read_table(path, sheet=sheet, key=key)
     for col, k in ((id, "id"), (year, "year"), (value, "value")):
         if col not in raw.columns:
             raise InputError(f"column '{col}' not found", file=path, key=key.replace("path", k),
                              fix=f"use one of: {', '.join(map(str, raw.columns))}")
+    numbers = to_numbers(raw[[year, value]], file=path, key=key, fmt=fmt)
     df = pd.DataFrame({"unit_id": id_text(raw[id]).to_numpy(),
-                       "year": pd.to_numeric(raw[year], errors="coerce"),
-                       "value": pd.to_numeric(raw[value], errors="coerce")}).dropna(subset=["year"])
+                       "year": numbers[year].to_numpy(),
+                       "value": numbers[value].to_numpy()}).dropna(subset=["year"])
     df["year"] = df["year"].astype(int)
-    return df.pivot_table(index="unit_id", columns="year", values="value", aggfunc="sum")
+    refuse_duplicates(df[["unit_id", "year"]], file=path, key=key, what="(unit id, year)")
+    return df.set_index(["unit_id", "year"])["value"].unstack("year")
 
 
 def read_unit_year_table(section, path: Path, *, key: str) -> pd.DataFrame:
     """Dispatch on ``section.format``; wide frame, index unit_id (text), int year columns."""
+    fmt = NumberFormat.of(section)
     if section.format == "ceads-county":
-        wide = read_ceads_county(path, id=section.id, sheet=section.sheet, key=key)
+        wide = read_ceads_county(path, id=section.id, sheet=section.sheet, key=key, fmt=fmt)
     elif section.format == "wide":
-        wide = read_wide(path, id=section.id, sheet=section.sheet, key=key)
+        wide = read_wide(path, id=section.id, sheet=section.sheet, key=key, fmt=fmt)
     else:
         wide = read_long(path, id=section.id, year=section.year, value=section.value,
-                         sheet=section.sheet, key=key)
+                         sheet=section.sheet, key=key, fmt=fmt)
     wide = wide.reindex(sorted(wide.columns), axis=1).astype(float)
     return wide.replace([np.inf, -np.inf], np.nan)

@@ -91,11 +91,13 @@ def write_units_gpkg(path: Path, units, table: pd.DataFrame) -> Path:
     layer ``units`` of all years (``year``, ``date``: QGIS's temporal controller), each
     with the zone colours as its default QGIS style (``layer_styles``)."""
     from ..qgis_styles import style_units_gpkg, write_time_layer
+    from ..reproducible import fixed_gpkg_dates
 
     geo = units[["unit_id", "geometry"]]
-    for year, rows in table.groupby("year", sort=True):
-        layer = geo.merge(rows, on="unit_id", how="inner")
-        layer.to_file(path, layer=f"units_{year}", driver="GPKG")
-    write_time_layer(path, geo.merge(table, on="unit_id", how="inner"))
-    style_units_gpkg(path)
+    with fixed_gpkg_dates():   # byte-identical reruns (GDAL stamps each layer's last change)
+        for year, rows in table.groupby("year", sort=True):
+            layer = geo.merge(rows, on="unit_id", how="inner")
+            layer.to_file(path, layer=f"units_{year}", driver="GPKG", engine="pyogrio")
+        write_time_layer(path, geo.merge(table, on="unit_id", how="inner"))
+        style_units_gpkg(path)
     return path

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 
 from . import budgets, changes, indicators, maps, nep, spatial, zoning
@@ -185,7 +186,10 @@ def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
             svg = None
             if spec.svg:
                 svg = out / f"{spec.stem}.svg"
-                fig.savefig(svg, metadata={"Date": None})
+                # a fixed salt per figure: the same clip-path ids on every rerun, and
+                # distinct ones between the figures of one report
+                with matplotlib.rc_context({"svg.hashsalt": f"carbon-balance-{spec.stem}"}):
+                    fig.savefig(svg, metadata={"Date": None})
         except Exception as exc:  # one broken figure must not lose the whole report
             if strict:
                 raise

@@ -162,14 +162,14 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
     manifest is computed in one background thread while the grids are.
     """
     study = study_path if isinstance(study_path, Study) else load_study(study_path)
-    check_can_write(out, overwrite)
+    check_can_write(out, overwrite, study=study)
     with gdal_block_cache():
         problems = raster_problems(study)
         if any(p.fatal for p in problems):
             raise ProblemsError(problems)
         hashes = InputHashes(study.raster_files())
         with dask_client(workers, scheduler) as client, \
-                atomic_output(out, overwrite=overwrite) as tmp:
+                atomic_output(out, overwrite=overwrite, study=study) as tmp:
             for p in problems:
                 log.warning("%s", p)
             write_grids(study, tmp, monthly=monthly, client=client, progress=progress)

@@ -15,13 +15,15 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
-from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 import numba
 
 from ..casa.tables import TABLE_NAMES, load_class_table
 from ..errors import CarbonBalanceError, Problem, ProblemsError
+from . import coverage, value_checks
+from .geotransform import geotransform_problems
+from .unit_metadata import SPELLINGS, unit_metadata_problems
 from ..study import INPUT_NAMES as INPUTS
 from ..study import MONTHLY_INPUTS
 from .conversions import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
@@ -38,6 +40,10 @@ RADIATION_MAX = 1300.0
 RADIATION_MIN_PEAK = 50.0
 #: Above this monthly precipitation [mm month-1] a scale of 0.1 is the likelier story.
 PRECIPITATION_MAX = 3000.0
+#: Sunniest month below this [MJ m-2 month-1] is below any place under ~65° latitude
+#: (cloudy Sichuan peaks ~450, 60° N ~540): monthly mean W m-2 (peaks 200-330) declared
+#: as MJ/m2/month is the likelier story (a warning).
+RADIATION_LOW_PEAK = 380.0
 #: Cells read per band for the value checks (a decimated overview or whole blocks).
 SAMPLE_CELLS = 512 * 512
 #: Fewest blocks (tiles or strips) sampled per file when there is no overview.
@@ -133,6 +139,12 @@ def value_problems(name: str, vmin: float, vmax: float, *, units: str | None, fi
                              "MJ/m2/month", file, _key(name, "units"),
                              'daily values? monthly mean flux in W m-2: set units = "W/m2"; '
                              "MJ m-2 per day: convert to per month (x days) first"))
+        elif vmax < RADIATION_LOW_PEAK and declared == "MJ/m2/month":
+            p.append(Problem(f"radiation low for monthly totals: the sunniest month peaks at "
+                             f"{vmax:.6g} MJ/m2/month, below any place under 65° latitude "
+                             f"(~{RADIATION_LOW_PEAK:g})", file, _key(name, "units"),
+                             'if the values are monthly mean W m-2 set units = "W/m2"',
+                             fatal=False))
     return p
 
 
@@ -158,19 +170,6 @@ def _sample(src, bands: list[int]) -> np.ndarray:
         block = src.read(bands, window=win)[:, ::step, ::step]
         parts.append(block.reshape(len(bands), -1).astype(np.float64))
     return np.concatenate(parts, axis=1)
-
-
-def _covers(src, grid) -> bool:
-    """Does the file cover the study grid (to half a source cell)?"""
-    xmin, ymin, xmax, ymax = grid.bounds
-    crs = source_crs(src)
-    if crs != grid.crs:
-        xmin, ymin, xmax, ymax = transform_bounds(grid.crs, crs, xmin, ymin, xmax, ymax,
-                                                  densify_pts=21)
-    b = src.bounds
-    tx, ty = abs(src.transform.a) / 2, abs(src.transform.e) / 2
-    return (min(b.left, b.right) <= xmin + tx and max(b.left, b.right) >= xmax - tx and
-            min(b.bottom, b.top) <= ymin + ty and max(b.bottom, b.top) >= ymax - ty)
 
 
 def _class_lookup(study) -> tuple[np.ndarray, np.ndarray] | Problem:
@@ -205,10 +204,14 @@ def unknown_codes_problem(codes, file: str, classes: str) -> Problem:
                    "inputs.vegetation.nodata to the fill value")
 
 
-def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, lut) -> list[Problem]:
+def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, lut,
+                   area=None) -> list[Problem]:
     cfg = getattr(study.inputs, name)
     f = str(path)
     if not path.exists():
+        if path.is_symlink():
+            return [Problem("a broken symbolic link, or a loop of links", f, _key(name),
+                            "point the link at the real file")]
         return [Problem("file not found", f, _key(name),
                         "check the path pattern (relative to the study file; {year} and "
                         "{month:02d} are filled in) and that the file exists for every year")]
@@ -229,6 +232,9 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             problems.append(Problem("the raster has no coordinate reference system", f,
                                     _key(name), "assign one, e.g. gdal_edit.py -a_srs EPSG:4326 "
                                     "FILE (or write the CF grid_mapping in a NetCDF)"))
+        not_north_up = geotransform_problems(src.transform, f, _key(name))
+        if not_north_up:   # coverage and values would be read wrongly
+            return problems + not_north_up
         if name in MONTHLY_INPUTS:
             need = 12 if n_files == 1 else 1
             if (n_files == 1 and src.count != 12) or src.count < 1:
@@ -243,10 +249,16 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             if src.count != 1:
                 problems.append(Problem(f"{src.count} bands; band 1 is used", f, _key(name),
                                         "give a single-band class raster", fatal=False))
-        if source_crs(src) is not None and grid is not None and not _covers(src, grid):
-            problems.append(Problem("the raster does not cover the study grid", f, _key(name),
-                                    "supply a file covering the NDVI extent, or set [grid] "
-                                    "bounds to the extent all inputs share"))
+        if source_crs(src) is not None and grid is not None and \
+                (share := coverage.uncovered_share(src, area, grid.crs)) > coverage.COVER_TOLERANCE:
+            problems.append(Problem(f"the raster does not cover the study grid: {share:.1%} of "
+                                    f"the study area lies outside it ({coverage.describe(src, grid)})",
+                                    f, _key(name), "supply a file covering the NDVI extent, "
+                                    "or set [grid] bounds to the extent all inputs share"))
+        if name in SPELLINGS:
+            problems += unit_metadata_problems(
+                name, src.units, cfg.units or DEFAULT_UNITS[name], file=f, key=_key(name, "units"),
+                rescaled=bool({"scale", "offset"} & cfg.model_fields_set))
         try:
             raw = _sample(src, bands)
         except (RasterioIOError, OSError) as exc:
@@ -256,6 +268,10 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
         nodata = cfg.nodata if cfg.nodata is not None else src.nodata
         scale = cfg.scale if "scale" in cfg.model_fields_set else (src.scales[0] or 1.0)
         offset = cfg.offset if "offset" in cfg.model_fields_set else (src.offsets[0] or 0.0)
+    factor, off = monthly_factors(name, cfg.units, year)
+    problems += value_checks.nodata_problems(
+        name, nodata, raw, lambda r: (r * scale + offset) * np.ravel(factor)[0] + np.ravel(off)[0],
+        file=f, key=_key(name, "nodata"))
     if nodata is not None:
         raw[raw == nodata] = np.nan
     if name == "vegetation":
@@ -266,11 +282,13 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
                 problems.append(unknown_codes_problem(missing.tolist(), f, cfg.classes))
         return problems
     values = raw * scale + offset
-    factor, off = monthly_factors(name, cfg.units, year)
     idx = np.arange(12) if n_files == 1 else [0]
     values = values * factor[idx, None] + off[idx, None]
     if np.isnan(values).all():
         return problems
+    if name == "precipitation" and n_files == 1:
+        problems += value_checks.precipitation_total_problems(values, cfg.units, file=f,
+                                                              key=_key(name, "units"))
     vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
     if name == "radiation" and n_files > 1:
         vmax = max(vmax, RADIATION_MIN_PEAK)   # one month alone says nothing about the peak
@@ -290,6 +308,10 @@ def raster_problems(study) -> list[Problem]:
     except CarbonBalanceError as exc:
         problems.extend(exc.problems)
         grid = None
+    try:
+        area = coverage.study_area(study, grid) if grid is not None else None
+    except CarbonBalanceError:
+        area = None   # the NDVI's own problem is reported below
     lut = _class_lookup(study)
     if isinstance(lut, Problem):
         problems.append(lut)
@@ -304,8 +326,8 @@ def raster_problems(study) -> list[Problem]:
                     jobs.append((name, year, path, len(paths)))
     # Files are opened and sampled in parallel: GDAL releases the GIL while decoding.
     with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1) or 1) as pool:
-        for found in pool.map(lambda j: _file_problems(study, j[0], j[1], j[2], j[3], grid, lut),
-                              jobs):
+        for found in pool.map(lambda j: _file_problems(study, j[0], j[1], j[2], j[3], grid, lut,
+                                                       area), jobs):
             problems += found
     # one message per problem, even when every monthly file repeats it
     unique, keys = [], set()

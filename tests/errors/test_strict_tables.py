@@ -111,6 +111,18 @@ def test_ids_with_leading_zeros_are_kept(tmp_path, capsys):
     assert list(load_emissions(load_study(study)).index) == ["0101", "0202"]
 
 
+def test_ids_with_leading_zeros_are_kept_in_excel_tables(tmp_path, capsys):
+    """A workbook's text cell '0101' stays '0101' (read_excel alone makes it 101)."""
+    import pandas as pd
+
+    study = full_study(tmp_path / "s", units={"0101": UNITS["A1"], "0202": UNITS["B2"]})
+    root = study.parent
+    pd.read_csv(root / "gdp.csv", dtype={"code": str}).to_excel(root / "gdp.xlsx", index=False)
+    study.write_text(study.read_text().replace('"gdp.csv"', '"gdp.xlsx"'))
+    code, err = run_cli(capsys, "validate", study)
+    assert code == 0, err
+
+
 def test_ids_that_differ_only_in_leading_zeros_get_a_hint(tmp_path, capsys):
     study = full_study(tmp_path / "s", units={"0101": UNITS["A1"], "0202": UNITS["B2"]})
     _wide(study, "emissions", [_row("101", 2.0), _row("202", 4.0)])

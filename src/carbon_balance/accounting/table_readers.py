@@ -25,9 +25,10 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, key: str) ->
         raise InputError("table not found", file=path, key=key,
                          fix="check the path (relative to the study file)")
     try:
+        # every cell as text: ids keep their leading zeros (read_excel would otherwise turn
+        # a text cell "0101" into the number 101), numbers are parsed strictly
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
-        # every cell as text: ids keep their leading zeros, numbers are parsed strictly
+            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
         # (table_values.to_numbers); a byte-order mark is not part of the first header
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=_separator(path))
     except Exception as exc:

@@ -72,7 +72,8 @@ def test_zero_width_ranges_make_every_draw_the_plain_run(demo_out, tmp_path):
 
     study_dir = demo_out.parent / "inputs"
     text = (study_dir / "study.toml").read_text(encoding="utf-8")
-    text += ("\n[uncertainty]\neps_max_relative = 0.0\nrn_coefficient = [0.598, 0.598]\n"
+    text += ("\n[uncertainty]\neps_max_relative = 0.0\nrh_scale_relative = 0.0\n"
+             "rn_coefficient = [0.598, 0.598]\n"
              "rh_coefficient = [0.0913, 0.0913]\nndvi_bounds = [\"percentile\"]\n"
              "emissions_interval = false\n")
     study = parse_study(text, root=study_dir)

@@ -8,6 +8,7 @@ that ``--help`` is instant.
 
 from __future__ import annotations
 
+import enum
 import logging
 import sys
 from pathlib import Path
@@ -41,6 +42,12 @@ _state = {"debug": False}
 STUDY = typer.Argument(..., help="The study file (TOML).", show_default=False)
 OUT = typer.Option(..., "--out", "-o", help="Output folder (written atomically).")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output folder.")
+
+
+class GridFormat(str, enum.Enum):
+    """Formats of the annual grids: COGs always (the tables are summed from them)."""
+    geotiff = "geotiff"
+    netcdf = "netcdf"
 
 
 def _version(value: bool) -> None:
@@ -114,13 +121,17 @@ def run(
     report: bool = typer.Option(True, "--report/--no-report", help="Also write figures and report.html."),
     draws: Optional[int] = typer.Option(None, "--draws", min=1,
                                         help="Also run the uncertainty analysis with N draws."),
+    grid_format: GridFormat = typer.Option(
+        GridFormat.geotiff, "--format", help="geotiff: the grids as Cloud Optimized GeoTIFFs; "
+        "netcdf: also one CF-1.8 cube of NPP, Rh and NEP by year, grids/carbon.nc."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """The whole study: grids, carbon sequestration, emissions, indicators, zones, report."""
     from .pipeline import run_study
 
     run_study(study, out, workers=workers, scheduler=scheduler, report=report,
-              overwrite=overwrite, uncertainty_draws=draws)
+              overwrite=overwrite, uncertainty_draws=draws,
+              netcdf=grid_format is GridFormat.netcdf)
     console.print(f"[green]done[/green]: {out}")
 
 

@@ -102,8 +102,11 @@ def _spatial(folder: Path, units, table) -> None:
 
 def run_study(study_path, out, *, workers: int | None = None, scheduler: str | None = None,
               report: bool = True, overwrite: bool = False,
-              uncertainty_draws: int | None = None) -> Path:
+              uncertainty_draws: int | None = None, netcdf: bool = False) -> Path:
     """``carbon-balance run``: the whole study into the output folder ``out`` (atomic).
+
+    ``netcdf``: also write the annual grids as one CF-1.8 cube, ``grids/carbon.nc``
+    (:func:`carbon_balance.grid.cf_cube.write_cf_cube`; ``run --format netcdf``).
 
     ``uncertainty_draws``: also run the Monte Carlo of
     :mod:`carbon_balance.analysis.uncertainty` with this many draws (the demo does).
@@ -113,11 +116,11 @@ def run_study(study_path, out, *, workers: int | None = None, scheduler: str | N
     """
     with gdal_block_cache():
         return _run_study(study_path, out, workers=workers, scheduler=scheduler, report=report,
-                          overwrite=overwrite, uncertainty_draws=uncertainty_draws)
+                          overwrite=overwrite, uncertainty_draws=uncertainty_draws, netcdf=netcdf)
 
 
 def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
-               uncertainty_draws) -> Path:
+               uncertainty_draws, netcdf) -> Path:
     study = load_study(study_path)
     check_can_write(out, overwrite, study=study)
     validate_for_run(study)
@@ -130,6 +133,8 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
         from .qgis_styles import write_grid_styles
 
         write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
+        if netcdf:
+            _write_cube(study, folder)
         vegetated = vegetated_masks(study)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)
@@ -147,6 +152,16 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
             build_report(folder)
             write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
     return Path(out)
+
+
+def _write_cube(study, folder: Path) -> None:
+    from .grid.cf_cube import write_cf_cube
+
+    s = study.study
+    path = write_cf_cube(folder, s.years, study_name=s.name,
+                         generated_note=s.generated_note if s.generated_inputs else None,
+                         chunks=study.grid.chunk_size)
+    log.info("CF-1.8 cube of NPP, Rh and NEP: %s", path)
 
 
 def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | None = None,

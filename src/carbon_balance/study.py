@@ -227,16 +227,40 @@ class ZoningSection(_Section):
 
 
 class UncertaintySection(_Section):
-    """Ranges of the uncertain parameters (issue 7); uniform between the bounds."""
+    """What the Monte Carlo draws (issues 7 and 11; docs/uncertainty.md). Factors are
+    uniform within +/- their relative range; coefficient variants are equiprobable; the
+    NDVI bound modes are scenarios beside the draws, never drawn."""
 
     draws: int = Field(1000, ge=1)
     seed: int = 20240297
-    eps_max_relative: float = Field(0.20, ge=0, lt=1, description="epsilon_max +/- this fraction.")
-    rn_coefficient: tuple[float, float] = (0.589, 0.598)
-    rh_coefficient: tuple[float, float] = (0.0912, 0.0913)
-    ndvi_bounds: list[Literal["percentile", "table"]] = ["percentile", "table"]
+    eps_max_relative: float = Field(0.20, ge=0, lt=1, description="epsilon_max of each "
+                                    "vegetation type times an independent uniform factor "
+                                    "1 +/- this fraction.")
+    rh_scale_relative: float = Field(0.20, ge=0, lt=1, description="The Rh scale factor "
+                                     "0.22 (Pei et al. 2009) times a uniform factor 1 +/- "
+                                     "this fraction.")
+    rn_coefficient: list[float] = Field([0.589, 0.598], min_length=1, description="Variants "
+                                        "of the Zhou-Zhang Rn coefficient in use (a "
+                                        "transcription variant, not a range): one is drawn, "
+                                        "each equally likely.")
+    rh_coefficient: list[float] = Field([0.0912, 0.0913], min_length=1, description="Variants "
+                                        "of the Pei et al. Rh exponent [1/degC] (the original "
+                                        "and the study's): one is drawn, each equally likely.")
+    ndvi_bounds: list[Literal["percentile", "table"]] = Field(
+        ["percentile", "table"], min_length=1, description="NDVI bound modes reported as "
+        "scenarios (plain results beside the draws); the draws use [casa] ndvi_bounds.")
     emissions_interval: bool = Field(True, description="Draw estimated emissions from their "
                                      "95 % forecast interval.")
+    emissions_correlation: float = Field(0.5, ge=0, le=1, description="Correlation of the "
+                                         "estimated emissions' errors between any two units "
+                                         "in a draw and year (equicorrelated normal).")
+
+    @field_validator("rn_coefficient", "rh_coefficient")
+    @classmethod
+    def _positive_variants(cls, v):
+        if any(x <= 0 for x in v):
+            raise ValueError("every variant must be > 0")
+        return sorted(set(v))
 
 
 class ReferenceSection(_Section):

@@ -25,7 +25,8 @@ SECTIONS = [
     ("emissions", s.EmissionsSection, "The emission inventory."),
     ("gdp", s.GdpSection, "GDP per unit and year."),
     ("zoning", s.ZoningSection, "Carbon balance zoning (METHOD.md section 5)."),
-    ("uncertainty", s.UncertaintySection, "Ranges for `carbon-balance uncertainty`."),
+    ("uncertainty", s.UncertaintySection, "What `carbon-balance uncertainty` draws, and its "
+     "bound-mode scenarios (docs/uncertainty.md)."),
     ("reference", s.ReferenceSection, "Optional: an independent annual NPP product; `run` "
      "writes tables/reference_comparison.csv (docs/inputs.md)."),
 ]

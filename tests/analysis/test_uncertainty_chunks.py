@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from carbon_balance.analysis.uncertainty import _nodes, carbon_basis
+from carbon_balance.analysis.uncertainty import carbon_basis, coefficient_values
 from carbon_balance.pipeline import study_units
 from carbon_balance.study import load_study, parse_study
 from tests.errors.studies import full_study
@@ -19,11 +19,14 @@ def test_unit_sums_do_not_depend_on_the_chunk_size(tmp_path):
     whole = parse_study(text, root=path.parent, source=path)   # one chunk
     assert chunked.grid.chunk_size == 16 and whole.grid.chunk_size == 1024
     units = study_units(chunked)
-    kw = dict(modes=["percentile", "table"], rn_nodes=_nodes((0.589, 0.598), 0.598),
-              rh_nodes=_nodes((0.0912, 0.0913), 0.0913))
+    kw = dict(scenarios=["percentile", "table"],
+              rn_values=coefficient_values((0.589, 0.598), 0.598),
+              rh_values=coefficient_values((0.0912, 0.0913), 0.0913))
     a = carbon_basis(chunked, units, **kw)
     b = carbon_basis(whole, units, **kw)
-    assert a.npp1.shape == (1, 2, 2, 2, a.types.size) and a.rh.shape == (1, 2, 2)
-    assert (a.npp1 > 0).any() and (a.rh > 0).all()
+    assert a.npp1.shape == (1, 2, 2, a.types.size) and a.rh.shape == (1, 2, 2)
+    assert a.scenario_npp1.shape == (1, 1, 2, a.types.size) and a.scenarios == ["table"]
+    assert (a.npp1 > 0).any() and (a.rh > 0).all() and (a.scenario_npp1 > 0).any()
     np.testing.assert_allclose(a.npp1, b.npp1, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(a.scenario_npp1, b.scenario_npp1, rtol=1e-12, atol=0)
     np.testing.assert_allclose(a.rh, b.rh, rtol=1e-12, atol=0)

@@ -110,3 +110,41 @@ def test_netcdf_input_equals_geotiff(tmp_path):
     study = load_study(path)
     ds = year_dataset(study, 2005)
     np.testing.assert_allclose(ds.temperature.values, fields[2005]["temperature"], atol=1e-4)
+
+
+def test_netcdf_on_cf_lonlat_without_grid_mapping_is_read_as_wgs84(tmp_path):
+    """Most climate NetCDFs (ERA5, CRU, TerraClimate) carry longitude/latitude coordinates
+    in degrees_east/degrees_north and no grid_mapping: they are WGS 84 (CF-1.8 4.1-4.2),
+    so they validate and read like the GeoTIFF they were made from."""
+    from carbon_balance.grid.raster_checks import raster_problems
+
+    path, fields = write_study(tmp_path / "s")
+    lon = ORIGIN[0] + RES * (np.arange(SHAPE[1]) + 0.5)
+    lat = ORIGIN[1] - RES * (np.arange(SHAPE[0]) + 0.5)
+    da = xr.DataArray(fields[2005]["temperature"].astype(np.float64) + 273.15,
+                      dims=("time", "lat", "lon"),
+                      coords={"time": np.arange(12), "lat": lat, "lon": lon}, name="t2m",
+                      attrs={"units": "K"})
+    da.lat.attrs.update(units="degrees_north", standard_name="latitude")
+    da.lon.attrs.update(units="degrees_east", standard_name="longitude")
+    da.to_dataset().to_netcdf(tmp_path / "s/climate/t2m_2005.nc")   # no CRS written
+    text = path.read_text().replace('path = "climate/tmp_{year}.tif"\nunits = "degC"',
+                                    'path = "climate/t2m_{year}.nc"\nunits = "K"')
+    path.write_text(text)
+    study = load_study(path)
+    assert not [p for p in raster_problems(study) if p.fatal]
+    ds = year_dataset(study, 2005)
+    np.testing.assert_allclose(ds.temperature.values, fields[2005]["temperature"], atol=1e-4)
+
+
+def test_netcdf_without_any_georeferencing_is_still_refused(tmp_path):
+    from carbon_balance.grid.raster_checks import raster_problems
+
+    path, fields = write_study(tmp_path / "s")
+    da = xr.DataArray(fields[2005]["temperature"].astype(np.float64) + 273.15,
+                      dims=("time", "row", "col"), name="t2m", attrs={"units": "K"})
+    da.to_dataset().to_netcdf(tmp_path / "s/climate/t2m_2005.nc")
+    path.write_text(path.read_text().replace(
+        'path = "climate/tmp_{year}.tif"\nunits = "degC"', 'path = "climate/t2m_{year}.nc"\nunits = "K"'))
+    messages = [str(p) for p in raster_problems(load_study(path)) if p.fatal]
+    assert any("no coordinate reference system" in m for m in messages), messages

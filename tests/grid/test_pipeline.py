@@ -64,6 +64,7 @@ def test_run_nep_outputs_equal_annual_nep(study_2005, tmp_path):
     assert cropland == (fields[2005]["vegetation"] == 11).sum()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "nep"
+    assert (out / "grids/2005/nep.qml").is_file()   # opens styled in QGIS, as after run
     assert any(i["path"].endswith("ndvi_2005.tif") for i in manifest["inputs"])
     assert (out / "study.toml").exists() and "ndvi 2005" in (out / "run.log").read_text()
 

@@ -18,10 +18,11 @@ from .maps import _years, map_panels
 #: Plain-language names of the parameters in ``sensitivity.csv``.
 PARAMETER_LABELS = {
     "epsilon_max": "ε_max (±)",
-    "rn_coefficient": "Rn coefficient",
-    "rh_coefficient": "Rh coefficient",
+    "rh_scale": "Rh scale 0.22 (±)",
+    "rn_coefficient": "Rn coefficient (variants)",
+    "rh_coefficient": "Rh exponent (variants)",
     "estimated_emissions": "estimated CE (95 % CI)",
-    "ndvi_bounds": "NDVI bounds (pctl/table)",
+    "ndvi_bounds": "NDVI bounds (scenario, not drawn)",
 }
 
 

@@ -16,6 +16,8 @@ import shapely
 from rasterio.transform import array_bounds
 from shapely.geometry import box
 
+from .files import source_crs
+
 #: Uncovered share of the study area above which an input is refused.
 COVER_TOLERANCE = 1e-4
 #: Points per edge when outlines are transformed between CRSs.
@@ -56,7 +58,7 @@ def uncovered_share(src, area, grid_crs) -> float:
     grown = (min(b.left, b.right) - tx, min(b.bottom, b.top) - ty,
              max(b.left, b.right) + tx, max(b.bottom, b.top) + ty)
     try:
-        own = _outline(grown, src.crs, grid_crs)
+        own = _outline(grown, source_crs(src), grid_crs)
     except Exception:   # no transformation between the CRSs: nothing is covered
         return 1.0
     return float(area.difference(own).area / area.area)
@@ -67,5 +69,5 @@ def describe(src, grid) -> str:
     b = src.bounds
     g = grid.bounds
     return (f"raster extent ({b.left:.6g}, {b.bottom:.6g}, {b.right:.6g}, {b.top:.6g}) in "
-            f"{src.crs.to_string()}; study grid ({g[0]:.6g}, {g[1]:.6g}, {g[2]:.6g}, "
+            f"{source_crs(src).to_string()}; study grid ({g[0]:.6g}, {g[1]:.6g}, {g[2]:.6g}, "
             f"{g[3]:.6g}) in {grid.crs.to_string()}")

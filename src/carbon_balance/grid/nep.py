@@ -173,6 +173,9 @@ def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = Non
             for p in problems:
                 log.warning("%s", p)
             write_grids(study, tmp, monthly=monthly, client=client, progress=progress)
+            from ..qgis_styles import write_grid_styles
+
+            write_grid_styles(tmp)   # nep.qml beside each nep.tif, as run writes them
             shutil.copyfile(study.source, tmp / "study.toml")
             write_manifest(tmp, command="nep", parameters=study.model_dump(mode="json"),
                            inputs=study.raster_files(), hashes=hashes.result())

@@ -27,7 +27,7 @@ from .unit_metadata import SPELLINGS, unit_metadata_problems
 from ..study import INPUT_NAMES as INPUTS
 from ..study import MONTHLY_INPUTS
 from .conversions import DEFAULT_UNITS, KELVIN_AT_0C, monthly_factors
-from .files import gdal_name, netcdf_variable
+from .files import gdal_name, netcdf_variable, source_crs
 from .study_grid import study_grid
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
                         "should list its bands)")]
     problems = []
     with src:
-        if src.crs is None:
+        if source_crs(src) is None:
             problems.append(Problem("the raster has no coordinate reference system", f,
                                     _key(name), "assign one, e.g. gdal_edit.py -a_srs EPSG:4326 "
                                     "FILE (or write the CF grid_mapping in a NetCDF)"))
@@ -249,7 +249,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             if src.count != 1:
                 problems.append(Problem(f"{src.count} bands; band 1 is used", f, _key(name),
                                         "give a single-band class raster", fatal=False))
-        if src.crs is not None and grid is not None and \
+        if source_crs(src) is not None and grid is not None and \
                 (share := coverage.uncovered_share(src, area, grid.crs)) > coverage.COVER_TOLERANCE:
             problems.append(Problem(f"the raster does not cover the study grid: {share:.1%} of "
                                     f"the study area lies outside it ({coverage.describe(src, grid)})",

@@ -30,7 +30,7 @@ from rasterio.windows import Window
 from ..study import INPUT_NAMES as INPUTS
 from ..study import MONTHLY_INPUTS  # noqa: F401  (re-exported)
 from .conversions import MODEL_UNITS, to_model_units
-from .files import gdal_name, netcdf_variable
+from .files import gdal_name, netcdf_variable, source_crs
 from .study_grid import StudyGrid
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ def decode_integers(raw: np.ndarray, nodata: float | None, scale: float,
 
 def _direct_offset(src, grid: StudyGrid) -> tuple[int, int] | None:
     """Whole-cell offset of the study grid inside ``src`` when no resampling is needed."""
-    if src.crs is None or src.crs != grid.crs:
+    crs = source_crs(src)
+    if crs is None or crs != grid.crs:
         return None
     s, g = src.transform, grid.transform
     if not (np.isclose(s.a, g.a, rtol=1e-9, atol=0) and np.isclose(s.e, g.e, rtol=1e-9, atol=0)
@@ -140,7 +141,8 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
         file_offset = src.offsets[0] if src.offsets else 0.0
         direct = _direct_offset(src, grid)
         src_desc = (f"{src.width} x {src.height} cells of {abs(src.transform.a):g} x "
-                    f"{abs(src.transform.e):g} in {src.crs.to_string() if src.crs else 'no CRS'}")
+                    f"{abs(src.transform.e):g} in "
+                    f"{source_crs(src).to_string() if source_crs(src) else 'no CRS'}")
         src_shape = (src.height, src.width)
         dtypes = {src.dtypes[0]}
     for other in files[1:]:
@@ -204,7 +206,8 @@ def _read_bands(spec: InputSpec, file_index: int, bands: list[int], rows: slice,
             if spec.nodata is not None and not np.isnan(spec.nodata):
                 data[data == np.float32(spec.nodata)] = np.nan
             return data
-        with WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height,
+        with WarpedVRT(src, src_crs=source_crs(src), crs=g.crs, transform=g.transform,
+                       width=g.width, height=g.height,
                        resampling=RESAMPLING[spec.resampling], src_nodata=spec.nodata,
                        nodata=np.nan, dtype="float32") as vrt:
             return vrt.read(bands, window=Window(c0, r0, w, h))

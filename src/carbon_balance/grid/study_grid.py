@@ -17,7 +17,7 @@ from rasterio.errors import CRSError, RasterioIOError
 from rasterio.warp import calculate_default_transform, transform_bounds
 
 from ..errors import InputError, StudyError
-from .files import gdal_name
+from .files import gdal_name, source_crs
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _first_ndvi(study):
     key = "inputs.ndvi.path"
     try:
         with rasterio.open(gdal_name(path, study.inputs.ndvi.variable)) as src:
-            return path, src.crs, src.transform, src.width, src.height
+            return path, source_crs(src), src.transform, src.width, src.height
     except (RasterioIOError, OSError) as exc:
         raise InputError(f"cannot open the NDVI file that defines the study grid ({exc})",
                          file=path, key=key, fix="check the path pattern and that the file "

@@ -161,7 +161,7 @@ def _write_cube(study, folder: Path) -> None:
     path = write_cf_cube(folder, s.years, study_name=s.name,
                          generated_note=s.generated_note if s.generated_inputs else None,
                          chunks=study.grid.chunk_size)
-    log.info("CF-1.8 cube of NPP, Rh and NEP: %s", path)
+    log.info("CF-1.8 cube of NPP, Rh and NEP: %s", path.relative_to(folder))
 
 
 def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | None = None,

@@ -151,6 +151,9 @@ def test_fill_verdict():
     ok = E.fill_verdict(_table(arima=13.0, naive=5.6), "naive")
     assert not ok.warn and ok.other == "arima" and ok.ratio == pytest.approx(5.6 / 13.0)
     assert E.fill_verdict(_table(naive=1.0, drift=0.0), "naive").warn  # 0 % beats any error
+    # ... but not an error below FILL_WARN_MIN_MAPE (a series every method follows)
+    assert not E.fill_verdict(_table(arima=0.001, naive=5.4, drift=0.0), "arima").warn
+    assert not E.fill_verdict(_table(naive=0.9, drift=0.0), "naive").warn
     unscored = E.fill_verdict(_table(arima=13.0, naive=5.6), "best")
     assert not unscored.warn and np.isnan(unscored.mape_percent) and unscored.message == ""
     assert not E.fill_verdict(_table(arima=13.0), "arima").warn  # nothing to compare with

@@ -32,6 +32,10 @@ BACKTEST_METHODS = ("arima", "naive", "drift", "ets", "best")
 #: ``fill_verdict`` warns when the fill method's backtest error is at least this many
 #: times that of the best other method.
 FILL_WARN_RATIO = 2.0
+#: ... and at least this large [% MAPE]: an error below it is within what any of the
+#: methods can be trusted to (the inventories' own uncertainty is several per cent;
+#: Shan et al. 2018, doi:10.1038/sdata.2017.201), so 0.01 % against 0.0 % is no warning.
+FILL_WARN_MIN_MAPE = 1.0
 
 COLUMNS = ["unit_id", "year", "ce_t_co2", "ce_low_t_co2", "ce_high_t_co2", "ce_method",
            "ce_estimated"]
@@ -183,7 +187,8 @@ class FillVerdict:
 
     ``mape_percent``: the fill method's backtest MAPE [%]; ``other`` and
     ``other_mape_percent``: the best other method scored and its MAPE [%]; ``ratio``:
-    mape_percent / other_mape_percent; ``warn``: ratio >= ``threshold``. NaN and None
+    mape_percent / other_mape_percent; ``warn``: ratio >= ``threshold`` and
+    mape_percent >= :data:`FILL_WARN_MIN_MAPE`. NaN and None
     where the table does not score the method or no other method.
     """
 
@@ -212,11 +217,13 @@ class FillVerdict:
                 f"'{self.other}', by {self.other_mape_percent:.1f} %")
 
 
-def fill_verdict(table: pd.DataFrame, method: str, ratio: float = FILL_WARN_RATIO) -> FillVerdict:
+def fill_verdict(table: pd.DataFrame, method: str, ratio: float = FILL_WARN_RATIO,
+                 min_mape_percent: float = FILL_WARN_MIN_MAPE) -> FillVerdict:
     """Judge the fill ``method`` by a :func:`backtest` ``table`` of the study's own data.
 
     ``warn`` is set when its MAPE is at least ``ratio`` times the lowest MAPE of the other
-    methods in the table (a method scoring 0 % makes any positive error a warning). A
+    methods in the table and at least ``min_mape_percent`` [%] (so a series every method
+    follows to a fraction of a per cent raises nothing). A
     method the table does not score (``none``; ``best`` when it was not backtested)
     gives NaN figures and no warning.
     """
@@ -230,7 +237,8 @@ def fill_verdict(table: pd.DataFrame, method: str, ratio: float = FILL_WARN_RATI
     other = min(others, key=others.get)
     best_other = others[other]
     r = own / best_other if best_other > 0 else (np.inf if own > 0 else 1.0)
-    return FillVerdict(method, own, other, best_other, float(r), ratio, bool(r >= ratio), years)
+    warn = bool(r >= ratio and own >= min_mape_percent)
+    return FillVerdict(method, own, other, best_other, float(r), ratio, warn, years)
 
 
 def backtest_study(study_path, holdout: int = 3, out=None, *, workers: int | None = None) -> pd.DataFrame:

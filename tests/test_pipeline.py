@@ -129,9 +129,9 @@ def test_region_and_changes(run_folder):
     assert np.allclose(sh.groupby("year").share_percent.sum(), 100)
 
 
-def test_large_grid_path_agrees_with_exact(run_folder, tmp_path):
-    """The dask path (forced by a low threshold) matches the exact path within the
-    boundary cells' share (generated grids, 0.05 deg)."""
+def test_centres_method_agrees_with_exact(run_folder, tmp_path):
+    """The cell-centre dask path (``[accounting] method = "centres"``) matches the exact
+    path within the boundary cells' share (generated grids, 0.05 deg)."""
     from carbon_balance.accounting.boundaries import load_units
     from carbon_balance.accounting.zonal import zonal_carbon
 
@@ -139,6 +139,6 @@ def test_large_grid_path_agrees_with_exact(run_folder, tmp_path):
     grids = {2005: {"npp": run_folder.parent / "grids" / "2005" / "npp.tif",
                     "nep": run_folder.parent / "grids" / "2005" / "nep.tif"}}
     exact = zonal_carbon(units, grids)
-    chunked = zonal_carbon(units, grids, large_grid_cells=10)
+    chunked = zonal_carbon(units, grids, method="centres")
     assert chunked.cs_t_c.to_numpy() == pytest.approx(exact.cs_t_c.to_numpy(), rel=0.1)
     assert chunked.vegetated_area_km2.sum() == pytest.approx(exact.vegetated_area_km2.sum(), rel=0.05)

@@ -33,6 +33,8 @@ def test_minimal_study_defaults_and_paths(tmp_path):
     assert study.casa.ndvi_bounds == "percentile"
     assert study.casa.rn_coefficient == 0.598
     assert study.zoning.basis == "CO2"
+    # issue 11: bounds pooled over the study years, exact zonal sums unless asked otherwise
+    assert study.casa.ndvi_bounds_pool == "study" and study.accounting.method == "exact"
     assert study.input_paths("ndvi", 2005) == [(tmp_path / "ndvi_2005.tif").resolve()]
     months = study.input_paths("temperature", 2010)
     assert len(months) == 12 and months[0].name == "t_01.tif" and months[11].name == "t_12.tif"
@@ -73,3 +75,13 @@ def test_bad_units_and_years_are_all_reported():
 def test_missing_file(tmp_path):
     with pytest.raises(StudyError, match="not found"):
         load_study(tmp_path / "nope.toml")
+
+
+def test_bounds_pool_zhu_mode_and_centres_method_parse_and_bad_values_name_the_key():
+    study = parse_study(MINIMAL + '\n[casa]\nndvi_bounds = "zhu"\nndvi_bounds_pool = "year"\n'
+                        '\n[accounting]\nmethod = "centres"\n')
+    assert (study.casa.ndvi_bounds, study.casa.ndvi_bounds_pool) == ("zhu", "year")
+    assert study.accounting.method == "centres"
+    with pytest.raises(ProblemsError) as info:
+        parse_study(MINIMAL + '\n[accounting]\nmethod = "centers"\n')
+    assert info.value.problems[0].key == "accounting.method"

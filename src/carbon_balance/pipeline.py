@@ -37,6 +37,10 @@ from .validate import validate_for_run
 
 log = logging.getLogger(__name__)
 
+#: manifest.json's note of a run whose zonal sums are by cell centres.
+CENTRES_NOTE = ("zonal sums by cell centres ([accounting] method = \"centres\"), not exact "
+                "partial-cell coverage: boundary cells count whole or not at all")
+
 
 def study_units(study):
     """The study's unit polygons (:func:`~carbon_balance.accounting.boundaries.load_units`)."""
@@ -45,7 +49,8 @@ def study_units(study):
 
 
 def vegetated_masks(study) -> dict:
-    """{year: 1.0 where the casa type is vegetated}, lazy above LARGE_GRID_CELLS cells."""
+    """{year: 1.0 where the casa type is vegetated}, lazy above LARGE_GRID_CELLS cells
+    (the exact zonal sums compute it then; the cell-centre ones chunk by chunk)."""
     masks = study_vegetated_masks(study)
     return {year: m if m.size > LARGE_GRID_CELLS else m.compute() for year, m in masks.items()}
 
@@ -64,7 +69,14 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
     tables.mkdir(parents=True, exist_ok=True)
     units = study_units(study) if units is None else units
     ids = list(units.unit_id)
-    carbon = zonal_carbon(units, grids, vegetated)
+    method = study.accounting.method
+    if method == "centres":
+        log.warning("zonal sums by cell centres ([accounting] method = \"centres\"): a "
+                    "boundary cell counts whole for the unit holding its centre, not by "
+                    "its covered fraction (docs/accounting.md gives the difference)")
+    else:
+        log.info("zonal sums: exact partial-cell coverage (exactextract)")
+    carbon = zonal_carbon(units, grids, vegetated, method=method)
     emissions = estimate_emissions(study, ids, workers=workers)
     emissions.to_csv(tables / "emissions.csv", index=False)
     n_est = int(emissions.ce_estimated.sum())
@@ -145,12 +157,15 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
                               progress=lambda s: log.info("%s", s))
             parameters["uncertainty"]["draws"] = uncertainty_draws
         inputs = study.input_files()
+        note = CENTRES_NOTE if study.accounting.method == "centres" else ""
         # the report shows the manifest (version, inputs and their hashes): write it first,
         # then again last so that it also lists the figures and the report
-        write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
+        write_manifest(folder, command="run", parameters=parameters, inputs=inputs,
+                       outputs_note=note)
         if report:
             build_report(folder)
-            write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
+            write_manifest(folder, command="run", parameters=parameters, inputs=inputs,
+                           outputs_note=note)
     return Path(out)
 
 

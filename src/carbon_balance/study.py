@@ -153,13 +153,26 @@ class Inputs(_Section):
 
 
 class CasaSection(_Section):
-    ndvi_bounds: Literal["percentile", "table"] = Field(
-        "percentile", description="Per-class NDVI bounds: 5th/95th percentiles of the study's "
-        "valid NDVI (the paper's), or the Zhu et al. table.")
+    ndvi_bounds: Literal["percentile", "zhu", "table"] = Field(
+        "percentile", description="Per-class NDVI bounds: the lower/upper percentiles of the "
+        "class's valid NDVI (the paper's); 'zhu': NDVI_min 0.023 for every class and "
+        "NDVI_max the upper percentile (Zhu et al. 2006 practice); or the Zhu et al. table.")
+    ndvi_bounds_pool: Literal["study", "year"] = Field(
+        "study", description="Which NDVI the percentiles pool: 'study' (every month of every "
+        "study year together, so greening between years shows in NPP) or 'year' (each year "
+        "its own bounds: NDVI becomes a within-year rank). Either way only cells at least "
+        "partly inside a unit (the whole grid when the study has no units).")
     lower_percentile: float = Field(5.0, ge=0, le=100)
     upper_percentile: float = Field(95.0, ge=0, le=100)
     rn_coefficient: float = Field(0.598, gt=0, description="Zhou & Zhang (1995) Rn coefficient.")
     rh_coefficient: float = Field(0.0913, gt=0, description="Pei et al. (2009) Rh exponent (per degC).")
+
+
+class AccountingSection(_Section):
+    method: Literal["exact", "centres"] = Field(
+        "exact", description="Zonal sums: 'exact' partial-cell coverage (exactextract), or "
+        "'centres' (a cell counts whole for the unit holding its centre: faster and "
+        "chunked for national 30 m grids, but it misses or double-counts boundary cells).")
 
 
 class GridSection(_Section):
@@ -246,7 +259,7 @@ class UncertaintySection(_Section):
     rh_coefficient: list[float] = Field([0.0912, 0.0913], min_length=1, description="Variants "
                                         "of the Pei et al. Rh exponent [1/degC] (the original "
                                         "and the study's): one is drawn, each equally likely.")
-    ndvi_bounds: list[Literal["percentile", "table"]] = Field(
+    ndvi_bounds: list[Literal["percentile", "zhu", "table"]] = Field(
         ["percentile", "table"], min_length=1, description="NDVI bound modes reported as "
         "scenarios (plain results beside the draws); the draws use [casa] ndvi_bounds.")
     emissions_interval: bool = Field(True, description="Draw estimated emissions from their "
@@ -290,6 +303,7 @@ class Study(_Section):
     emissions: EmissionsSection | None = None
     gdp: GdpSection | None = None
     zoning: ZoningSection = ZoningSection()
+    accounting: AccountingSection = AccountingSection()
     uncertainty: UncertaintySection = UncertaintySection()
     reference: ReferenceSection | None = None
     root: Path = Field(Path("."), exclude=True)
@@ -334,7 +348,8 @@ class Study(_Section):
 _SECTION_KEYS: dict[str, Any] = {
     "": Study, "study": StudySection, "casa": CasaSection, "grid": GridSection,
     "units": UnitsSection, "emissions": EmissionsSection, "gdp": GdpSection,
-    "zoning": ZoningSection, "uncertainty": UncertaintySection, "inputs": Inputs,
+    "zoning": ZoningSection, "accounting": AccountingSection,
+    "uncertainty": UncertaintySection, "inputs": Inputs,
     "reference": ReferenceSection,
 }
 

@@ -25,6 +25,8 @@ SECTIONS = [
     ("emissions", s.EmissionsSection, "The emission inventory."),
     ("gdp", s.GdpSection, "GDP per unit and year."),
     ("zoning", s.ZoningSection, "Carbon balance zoning (METHOD.md section 5)."),
+    ("accounting", s.AccountingSection, "How NEP is summed over the units (METHOD.md "
+     "section 3)."),
     ("uncertainty", s.UncertaintySection, "What `carbon-balance uncertainty` draws, and its "
      "bound-mode scenarios (docs/uncertainty.md)."),
     ("reference", s.ReferenceSection, "Optional: an independent annual NPP product; `run` "

@@ -7,6 +7,7 @@ from pathlib import Path
 import dask.array as da
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
@@ -103,3 +104,42 @@ def test_geodesic_area_of_degree_square():
     # bounded cell (12,308.7 km2); the two differ only by the bulge of the top edge
     a = geodesic_area_km2(gpd.GeoSeries([box(0, 0, 1, 1)], crs=4326))[0]
     assert a == pytest.approx(12_308.7, rel=1e-3)
+
+
+def _write_grid(path, values, transform):
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype="float32", crs="EPSG:4326", transform=transform,
+                       nodata=-9999) as dst:
+        dst.write(np.where(np.isnan(values), -9999, values).astype("float32")[None])
+    return path
+
+
+@pytest.mark.parametrize("method", ["exact", "centres"])
+def test_valid_fraction_of_vegetated_area_flags_units_below_95_percent(tmp_path, caplog, method):
+    """One row per unit, so every cell of a unit has the same area: the valid share is a
+    count of cells. Row 0: vegetated cells 0-2, NEP missing on cell 1 -> 2/3, flagged;
+    row 1: all valid -> 1; row 2: nothing vegetated -> NaN, not flagged."""
+    from carbon_balance.accounting.unit_tables import units_table
+
+    t = from_origin(110.0, 30.0, 0.1, 0.1)
+    nep = np.array([[5.0, np.nan, 3.0, np.nan], [1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]])
+    veg = np.array([[1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    grids = {2005: {"nep": _write_grid(tmp_path / "nep.tif", nep, t),
+                    "npp": _write_grid(tmp_path / "npp.tif", nep + 10, t)}}
+    units = _units([box(110.0, 30.0 - 0.1 * (r + 1), 110.4, 30.0 - 0.1 * r) for r in range(3)])
+    with caplog.at_level("WARNING"):
+        carbon = zonal.zonal_carbon(units, grids, {2005: veg}, method=method)
+    assert carbon.valid_fraction.iloc[0] == pytest.approx(2 / 3, rel=1e-9)
+    assert carbon.valid_fraction.iloc[1] == pytest.approx(1.0, rel=1e-9)
+    assert np.isnan(carbon.valid_fraction.iloc[2])
+    assert "66.7 %" in caplog.text and caplog.text.count("vegetated area has a valid NEP") == 1
+    ids = list(units.unit_id)
+    table = units_table(units.assign(name=ids, group=None, area_km2=1.0), carbon,
+                        pd.DataFrame({"unit_id": ids, "year": 2005, "ce_t_co2": 1.0,
+                                      "ce_estimated": False, "ce_method": "reported",
+                                      "ce_low_t_co2": 1.0, "ce_high_t_co2": 1.0}),
+                        pd.DataFrame({"unit_id": ids, "year": 2005, "gdp_yuan": 1.0,
+                                      "gdp_estimated": False}))
+    assert table.low_valid_fraction.tolist() == [True, False, False]

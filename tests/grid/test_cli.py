@@ -100,8 +100,18 @@ def test_nep_command_on_mixed_inputs(mixed_study, tmp_path):
     t = grid.transform
     X, Y = np.meshgrid(t.c + t.a * (np.arange(grid.width) + 0.5),
                        t.f + t.e * (np.arange(grid.height) + 0.5))
+    data = {year: year_dataset(study, year).compute() for year in (2005, 2010)}
+    # the bounds pool both years (ndvi_bounds_pool = "study"), by numpy directly
+    pooled = np.concatenate([d.ndvi.values.reshape(12, -1) for d in data.values()], axis=1)
+    codes = np.concatenate([d.vegetation.values.reshape(-1) for d in data.values()])
+    bounds = {}
+    for k in casa.vegetation_types().query("vegetated == 1").code:
+        v = pooled[:, codes == k]
+        v = v[np.isfinite(v)].astype(np.float64)
+        if v.size:
+            bounds[int(k)] = tuple(np.percentile(v, [5, 95]))
     for year in (2005, 2010):
-        ds = year_dataset(study, year).compute()
+        ds = data[year]
         # aligned inputs, checked against what was written (by hand)
         np.testing.assert_allclose(ds.temperature.values[4], linear_temperature(X, Y, 4),
                                    atol=1e-3)
@@ -113,7 +123,8 @@ def test_nep_command_on_mixed_inputs(mixed_study, tmp_path):
                                       casa.to_casa_codes(raw[2005]["veg"], "cas-lucc"))
         # the NEP grid is casa.annual_nep on the aligned inputs
         nep = casa.annual_nep(ds.ndvi.values, ds.temperature.values, ds.precipitation.values,
-                              ds.radiation.values, ds.vegetation.values, classes="casa")
+                              ds.radiation.values, ds.vegetation.values, classes="casa",
+                              bounds=bounds)
         with rasterio.open(out / f"grids/{year}/nep.tif") as src:
             got = src.read(1)
             assert src.tags()["units"] == "g C m-2 yr-1"
@@ -122,6 +133,8 @@ def test_nep_command_on_mixed_inputs(mixed_study, tmp_path):
             assert src.count == 12 and src.tags()["units"] == "g C m-2 month-1"
     table = pd.read_csv(out / "tables/ndvi_bounds.csv")
     assert sorted(set(table["year"])) == [2005, 2010]
+    assert set(table["pool"]) == {"study"} and set(table["pool_years"]) == {"2005-2010"}
+    assert set(table["pool_area"]) == {"grid"}
     log = (out / "run.log").read_text()
     assert "temperature 2010" in log and "reprojected/resampled (bilinear)" in log
     assert "0.1 mm/month -> mm/month" in log and "vegetation 2005" in log

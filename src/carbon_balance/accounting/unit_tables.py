@@ -17,7 +17,7 @@ UNITS_COLUMNS = ["unit_id", "name", "group", "year", "area_km2", "npp_mean_g_c_m
                  "nep_mean_g_c_m2", "cs_t_c", "cs_t_co2", "ce_t_co2", "ce_estimated", "gdp_yuan",
                  "cb_t", "cbi", "ecc", "esc", "budget_state", "zone", "basis", "ce_method",
                  "ce_low_t_co2", "ce_high_t_co2", "gdp_estimated", "vegetated_area_km2",
-                 "zone_reason"]
+                 "zone_reason", "valid_fraction", "low_valid_fraction"]
 AGG_COLUMNS = ["year", "n_units", "area_km2", "cs_t_c", "cs_t_co2", "ce_t_co2", "gdp_yuan",
                "cb_t", "cbi", "budget_state", "basis", "esc_usable"]
 
@@ -27,8 +27,13 @@ NO_VALID_PIXELS = "no valid pixels: every cell of the unit is nodata in the NEP 
 
 
 def units_table(units, carbon: pd.DataFrame, emissions: pd.DataFrame, gdp: pd.DataFrame, *,
-                basis: str = "CO2", ecc_threshold: float = 1.0, esc_threshold: float = 1.0) -> pd.DataFrame:
-    """Assemble ``units.csv`` (docs/developing.md column order) and compute the indicators."""
+                basis: str = "CO2", ecc_threshold: float = 1.0, esc_threshold: float = 1.0,
+                min_valid_fraction: float = 0.95) -> pd.DataFrame:
+    """Assemble ``units.csv`` (docs/developing.md column order) and compute the indicators.
+
+    ``valid_fraction`` (from :func:`~carbon_balance.accounting.zonal.zonal_carbon`): share
+    of the unit's vegetated area with a valid NEP; ``low_valid_fraction`` is True below
+    ``min_valid_fraction`` (the unit's CS misses the carbon of the cells without data)."""
     from ..balance import UNCLASSIFIED, indicators
 
     base = pd.DataFrame(units.drop(columns="geometry"))
@@ -52,6 +57,10 @@ def units_table(units, carbon: pd.DataFrame, emissions: pd.DataFrame, gdp: pd.Da
         t.loc[empty, "zone"] = UNCLASSIFIED
         t.loc[empty, "zone_reason"] = NO_VALID_PIXELS
     t["basis"] = basis
+    if "valid_fraction" not in t:
+        t["valid_fraction"] = np.nan
+    # NaN (no vegetated area) is not flagged: there is nothing to miss
+    t["low_valid_fraction"] = t["valid_fraction"].to_numpy(float) < min_valid_fraction
     order = {u: i for i, u in enumerate(units.unit_id)}
     t = t.sort_values(["year", "unit_id"], key=lambda s: s.map(order) if s.name == "unit_id" else s)
     return t[UNITS_COLUMNS].reset_index(drop=True)

@@ -2,14 +2,16 @@
 
     CS_i = sum over cells of NEP [g C m-2] x cell area [m2] x covered fraction x 1e-6  [t C]
 
-Two paths:
+Two paths (``[accounting] method``):
 
-- :func:`coverage_fractions` + :func:`zonal_sums` (default): exact partial-cell coverage
-  from exactextract (Baston 2022, https://github.com/isciences/exactextract), computed once
-  per grid and reused for every year and quantity.
-- :func:`zonal_sums_dask` for very large grids (30 m national): zones rasterised chunk by
-  chunk (cell centre rule) and summed with :func:`numpy.bincount` per chunk. It counts
-  whole cells, so on coarse grids it differs from the exact path by the boundary cells.
+- ``exact`` (the default, whatever the grid size): :func:`coverage_fractions` +
+  :func:`zonal_sums`, exact partial-cell coverage from exactextract (Baston 2022,
+  https://github.com/isciences/exactextract), computed once per grid and reused for every
+  year and quantity.
+- ``centres``, only when the study asks for it (national 30 m grids):
+  :func:`zonal_sums_dask`, zones rasterised chunk by chunk (cell centre rule) and summed
+  with :func:`numpy.bincount` per chunk. It counts whole cells, so it differs from the
+  exact path by the boundary cells.
 
 Cell areas are ellipsoidal on geographic grids (the area between two parallels on the
 ellipsoid depends only on latitude: Snyder 1987, Map Projections - A Working Manual,
@@ -201,8 +203,13 @@ def _read_grid(path: Path) -> tuple[np.ndarray, object, object]:
         return a, ds.transform, ds.crs
 
 
-#: Above this many cells a grid is summed chunk by chunk on dask (rasterised zones,
-#: cell-centre rule) instead of with exact coverage fractions held in memory.
+#: Zonal sum methods of ``[accounting] method``: exact partial-cell coverage (the
+#: default, whatever the grid size) or the cell-centre rule, chunked on dask.
+METHODS = ("exact", "centres")
+#: A unit-year whose valid share of the vegetated area is below this is flagged
+#: (METHOD.md section 3).
+MIN_VALID_FRACTION = 0.95
+#: Vegetation masks above this many cells stay lazy (dask) until the sums need them.
 LARGE_GRID_CELLS = 100_000_000
 
 
@@ -221,31 +228,56 @@ def _lazy_grid(path: Path, chunk: int = 4096):
     return da_.isel(band=0).data
 
 
+#: Vegetated areas below this [m2] are rounding (exactextract reports cells beside an
+#: edge that runs along a cell boundary with coverages of ~1e-16): no vegetated area.
+NEGLIGIBLE_AREA_M2 = 1e-3
+
+
+def valid_fraction(valid_vegetated_m2, vegetated_m2) -> np.ndarray:
+    """Share of the vegetated area with a valid NEP [0-1]; NaN without vegetated area."""
+    valid_vegetated_m2 = np.asarray(valid_vegetated_m2, float)
+    vegetated_m2 = np.asarray(vegetated_m2, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(vegetated_m2 > NEGLIGIBLE_AREA_M2,
+                        np.minimum(valid_vegetated_m2 / vegetated_m2, 1.0), np.nan)
+
+
 def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | None = None, *,
-                 large_grid_cells: int = LARGE_GRID_CELLS) -> pd.DataFrame:
-    """Per unit and year: NPP and NEP sums and the vegetated area, from annual GeoTIFFs.
+                 method: str = "exact", min_valid_fraction: float = MIN_VALID_FRACTION
+                 ) -> pd.DataFrame:
+    """Per unit and year: NPP and NEP sums, the vegetated area and its valid share.
 
     ``grids``: {year: {"npp": path, "nep": path}} [g C m-2 yr-1]. ``vegetated``: {year:
     2-D array (numpy or dask), 1 where the casa type is vegetated} on the same grid;
-    default: NPP > 0. Grids above ``large_grid_cells`` cells go the chunked dask path.
-    Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2, valid_area_km2.
+    default: NPP > 0. ``method``: "exact" (partial-cell coverage held in memory, any grid
+    size) or "centres" (cells whole to the unit holding their centre, chunk by chunk on
+    dask; only when the study asks for it, ``[accounting] method``).
 
-    A unit none of whose cells has a valid (non-nodata) NEP has ``valid_area_km2`` 0 and
-    NaN sums (not 0: nodata is not "no carbon"); :func:`~carbon_balance.accounting.unit_tables.units_table` leaves it unzoned.
+    Returns unit_id, year, npp_sum_g, cs_t_c, vegetated_area_km2, valid_area_km2 and
+    ``valid_fraction``: the share of the vegetated area whose NEP is valid [0-1] (NaN
+    when the unit has no vegetated area). NaN cells add nothing to the sums, so a unit
+    below ``min_valid_fraction`` has its CS understated: it is logged as a warning (the
+    units table flags it). A unit none of whose cells has a valid NEP has
+    ``valid_area_km2`` 0 and NaN sums (not 0: nodata is not "no carbon");
+    :func:`~carbon_balance.accounting.unit_tables.units_table` leaves it unzoned.
     """
+    if method not in METHODS:
+        raise ValueError(f"zonal method {method!r} is not one of {METHODS}")
     rows, cache = [], {}
     for year, paths in sorted(grids.items()):
         shape, transform, crs = _grid_meta(Path(paths["nep"]))
         veg = None if vegetated is None else vegetated.get(year)
-        if shape[0] * shape[1] > large_grid_cells:
+        if method == "centres":
             import dask.array as da
 
             nep = _lazy_grid(Path(paths["nep"]))
             npp = _lazy_grid(Path(paths["npp"]))
             veg = (npp > 0).astype(float) if veg is None else da.asarray(veg).rechunk(nep.chunks)
+            veg = da.where(da.isfinite(veg), veg, 0.0)
             sums = [zonal_sums_dask(a, units, transform, crs)
-                    for a in (npp, nep, veg, da.isfinite(nep).astype(float))]
-            npp_g, nep_g, veg_m2, valid_m2 = sums
+                    for a in (npp, nep, veg, da.isfinite(nep).astype(float),
+                              veg * da.isfinite(nep))]
+            npp_g, nep_g, veg_m2, valid_m2, valid_veg_m2 = sums
             ids = units.unit_id.to_numpy()
         else:
             nep = _read_grid(Path(paths["nep"]))[0]
@@ -259,17 +291,26 @@ def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | Non
                 veg = np.where(np.isfinite(npp), npp > 0, 0.0)
             veg = np.asarray(veg, float)
             veg = np.where(np.isfinite(veg), veg, 0.0)
+            valid = np.isfinite(nep).astype(float)
             veg_m2 = zonal_sums(veg, cov, area)
             nep_g = zonal_sums(nep, cov, area)
             npp_g = zonal_sums(npp, cov, area)
-            valid_m2 = zonal_sums(np.isfinite(nep).astype(float), cov, area)
+            valid_m2 = zonal_sums(valid, cov, area)
+            valid_veg_m2 = zonal_sums(veg * valid, cov, area)
             ids = cov.unit_ids
+        fraction = valid_fraction(valid_veg_m2, veg_m2)
         for i, uid in enumerate(ids):
             if not valid_m2[i] > 0:
                 log.warning("unit %s, %s: no valid pixels (every cell is nodata in the NEP "
                             "grid); its CS is left empty and it is not zoned", uid, year)
                 npp_g[i] = nep_g[i] = np.nan
+            elif fraction[i] < min_valid_fraction:
+                log.warning("unit %s, %s: only %.1f %% of its vegetated area has a valid NEP "
+                            "(below %.0f %%): the cells without data add nothing, so its CS "
+                            "is understated (flagged in units.csv: low_valid_fraction)",
+                            uid, year, 100 * fraction[i], 100 * min_valid_fraction)
             rows.append((uid, int(year), npp_g[i], nep_g[i] * T_PER_G, veg_m2[i] / M2_PER_KM2,
-                         valid_m2[i] / M2_PER_KM2))
+                         valid_m2[i] / M2_PER_KM2, fraction[i]))
     return pd.DataFrame(rows, columns=["unit_id", "year", "npp_sum_g", "cs_t_c",
-                                       "vegetated_area_km2", "valid_area_km2"])
+                                       "vegetated_area_km2", "valid_area_km2",
+                                       "valid_fraction"])

@@ -267,7 +267,7 @@ def carbon_basis(study, units, *, scenarios, rn_values, rh_values, progress=None
     import dask
 
     from ..casa.tables import vegetation_types
-    from ..grid.bounds import kernel_bounds, ndvi_scan, resolve_bounds
+    from ..grid.bounds import study_bounds
     from ..grid.raster_checks import class_lookup
     from ..grid.readers import year_specs
     from ..grid.runner import Runner, tree
@@ -293,13 +293,10 @@ def carbon_basis(study, units, *, scenarios, rn_values, rh_values, progress=None
     rh = np.zeros((len(years), rh_values.size, len(zones)))
     used = []
     task = dask.delayed(_basis_task, pure=False)
+    bounds_of = study_bounds(study, grid, wins, lut, run=runner, modes=modes, units=units)
     for yi, year in enumerate(years):
         specs = year_specs(study, year, grid, lut)
-        scan = ndvi_scan(specs, wins, run=runner)
-        mode_bounds = [kernel_bounds(resolve_bounds(scan, mode=m, lower=c.lower_percentile,
-                                                    upper=c.upper_percentile, specs=specs,
-                                                    wins=wins, run=runner)[0], scan)
-                       for m in modes]
+        mode_bounds = bounds_of[year]
         used.append(dict(zip(modes, mode_bounds)))
         if progress:
             progress(f"{year}: pixel passes ({rn_values.size} Rn coefficient(s) under "

@@ -5,6 +5,12 @@ type in 1e-4 bins (:mod:`carbon_balance.grid.percentiles`); the counts are merge
 tree reduction, and the exact percentiles are read off the merged histograms (a second,
 narrow pass only when NDVI is not quantised at 1e-4). NDVI stored as small integers is
 counted as such, and can be kept in a disk scratch for the NPP pass (:func:`ndvi_scratch`).
+
+What the histograms pool (METHOD.md section 1): only cells at least partly inside a unit
+(:class:`UnitFootprint`; the value checks still see every cell), and by default every
+study year together (the scans of the years are merged before the percentiles are read:
+:func:`merge_scans`), so that greening between years shows in NPP instead of being
+ranked away by per-year bounds.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ from .runner import tree
 log = logging.getLogger(__name__)
 
 #: Columns of tables/ndvi_bounds.csv.
-BOUNDS_COLUMNS = ["year", "code", "name", "ndvi_min", "ndvi_max", "n_pixels", "mode", "n_values"]
+BOUNDS_COLUMNS = ["year", "code", "name", "ndvi_min", "ndvi_max", "n_pixels", "mode", "n_values",
+                  "pool", "pool_years", "pool_area"]
+#: NDVI of bare soil [-], the NDVI_min of every class in the ``zhu`` mode (Zhu et al. 2006,
+#: Acta Phytoecologica Sinica 30(4):572-580; the same 0.023 as the table mode's).
+ZHU_NDVI_MIN = 0.023
+#: A class whose NDVI_min is above this [-] gets a warning: its winter canopy (evergreen
+#: forest in winter is still green) is then given FPAR close to FPAR_min.
+HIGH_NDVI_MIN = 0.3
 #: Keep the NDVI scratch only while it takes less than this share of the free disk space.
 SCRATCH_DISK_SHARE = 0.5
 
@@ -38,34 +51,95 @@ def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
     return codes, (read_raw(veg_spec, rows, cols) if (codes == -1).any() else None)
 
 
-def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None):
-    """Histogram one chunk. NDVI stored as small integers is counted as such and, with a
-    ``scratch``, kept for the NPP pass, which then need not decode it again."""
+class UnitFootprint:
+    """The cells of the study grid that lie at least partly inside a unit.
+
+    ``units``: polygons (any CRS); ``grid``: the :class:`~.study_grid.StudyGrid`.
+    :meth:`mask` rasterises them on one chunk window with GDAL's all-touched rule (every
+    cell the polygon's interior or boundary reaches), so a cell with any covered area is
+    in; picklable, for dask.distributed workers.
+    """
+
+    def __init__(self, units, grid):
+        self.geometries = list(units.to_crs(grid.crs).geometry)
+        self.transform = grid.transform
+
+    def mask(self, rows: slice, cols: slice) -> np.ndarray:
+        from rasterio.features import rasterize
+        from rasterio.windows import Window
+        from rasterio.windows import transform as window_transform
+
+        shape = (rows.stop - rows.start, cols.stop - cols.start)
+        wt = window_transform(Window(cols.start, rows.start, shape[1], shape[0]), self.transform)
+        return rasterize(((g, 1) for g in self.geometries), out_shape=shape, transform=wt,
+                         fill=0, dtype="uint8", all_touched=True).astype(bool)
+
+
+def _split(codes: np.ndarray, footprint, rows, cols):
+    """(codes pooled for the bounds, codes only checked): the chunk's cells inside the
+    ``footprint`` and those outside (NaN elsewhere); (codes, None) without a footprint."""
+    if footprint is None:
+        return codes, None
+    inside = footprint.mask(rows, cols)
+    if inside.all():
+        return codes, None
+    outside = np.where(inside, np.nan, codes).astype(np.float32)
+    return np.where(inside, codes, np.nan).astype(np.float32), outside
+
+
+def _checks_only(pooled: pct.Scan, other: pct.Scan) -> pct.Scan:
+    """``pooled`` with the value-check fields widened by ``other`` (whose histograms are
+    dropped: cells outside every unit are checked, not pooled)."""
+    pooled.ndvi_min = min(pooled.ndvi_min, other.ndvi_min)
+    pooled.ndvi_max = max(pooled.ndvi_max, other.ndvi_max)
+    pooled.unknown_cells += other.unknown_cells
+    pooled.unknown_codes = pooled.unknown_codes | other.unknown_codes
+    return pooled
+
+
+def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None, footprint=None):
+    """Histogram one chunk (only its cells inside the ``footprint``, when given). NDVI
+    stored as small integers is counted as such and, with a ``scratch``, kept for the NPP
+    pass, which then need not decode it again."""
     codes, raw = _codes(veg_spec, rows, cols)
+    pooled, other = _split(codes, footprint, rows, cols)
     if not ndvi_spec.small_integers:
-        return pct.scan_block(read_window(ndvi_spec, rows, cols), codes, raw)
-    integers = read_integers(ndvi_spec, rows, cols)
-    if scratch is not None:
-        scratch.put(rows, cols, integers)
-    return pct.scan_integer_block(integers, codes, partial(values_from_integers, ndvi_spec), raw)
+        ndvi = read_window(ndvi_spec, rows, cols)
+        scan = partial(pct.scan_block, ndvi)
+    else:
+        integers = read_integers(ndvi_spec, rows, cols)
+        if scratch is not None:
+            scratch.put(rows, cols, integers)
+        scan = partial(pct.scan_integer_block, integers,
+                       value_of=partial(values_from_integers, ndvi_spec))
+    out = scan(pooled, raw_codes=raw)
+    return out if other is None else _checks_only(out, scan(other, raw_codes=raw))
 
 
-def _gather_task(ndvi_spec, veg_spec, rows, cols, bins):
+def _gather_task(ndvi_spec, veg_spec, rows, cols, bins, footprint=None):
     codes, _ = _codes(veg_spec, rows, cols)
-    return pct.gather_block(read_window(ndvi_spec, rows, cols), codes, bins)
+    pooled, _ = _split(codes, footprint, rows, cols)
+    return pct.gather_block(read_window(ndvi_spec, rows, cols), pooled, bins)
 
 
 def _merge_gathered(*parts):
     return pct.merge_gathered(list(parts))
 
 
-def ndvi_scan(specs: dict, wins, *, run, scratch=None) -> pct.Scan:
+def ndvi_scan(specs: dict, wins, *, run, scratch=None, footprint=None) -> pct.Scan:
     """The histogram reduction over NDVI and vegetation: ``specs`` of the year
     (:func:`~carbon_balance.grid.readers.year_specs`), ``wins`` the chunk windows, ``run``
-    a :class:`~carbon_balance.grid.runner.Runner`."""
+    a :class:`~carbon_balance.grid.runner.Runner`. With a ``footprint``
+    (:class:`UnitFootprint`) the histograms and cell counts hold only the cells inside it;
+    the NDVI range and unknown class codes are still those of the whole grid."""
     task = dask.delayed(_scan_task, pure=False)
     return run("NDVI histograms", tree(pct.merge_scans, [
-        task(specs["ndvi"], specs["vegetation"], r, c, scratch) for r, c in wins]))
+        task(specs["ndvi"], specs["vegetation"], r, c, scratch, footprint) for r, c in wins]))
+
+
+def merge_scans(scans) -> pct.Scan:
+    """One scan of several (the years of a study): histograms and checks added up."""
+    return pct.merge_scans(*scans)
 
 
 def scan_problems(specs: dict, scan: pct.Scan, classes: str) -> list[Problem]:
@@ -79,46 +153,139 @@ def scan_problems(specs: dict, scan: pct.Scan, classes: str) -> list[Problem]:
 
 
 def resolve_bounds(scan: pct.Scan, *, mode: str, lower: float, upper: float, specs=None,
-                   wins=None, run=None) -> tuple[dict, dict]:
+                   wins=None, run=None, sources=None) -> tuple[dict, dict]:
     """({casa code: (ndvi_min, ndvi_max)}, {casa code: n values}) of the vegetated types
-    for bound ``mode`` ("percentile": the ``lower``/``upper`` percentiles [%] of the
-    grid's NDVI per type; "table": the CASA table's). ``specs``, ``wins`` and ``run`` are
-    needed only for the exact second pass over bins NDVI is not quantised in."""
+    for bound ``mode``: "percentile" (the ``lower``/``upper`` percentiles [%] of the
+    scanned NDVI per type), "zhu" (:data:`ZHU_NDVI_MIN` and the ``upper`` percentile) or
+    "table" (the CASA table's).
+
+    The exact second pass over bins NDVI is not quantised in reads ``sources``, a list of
+    (year specs, footprint or None) that ``scan`` was made of (default ``[(specs,
+    None)]``), over the chunk windows ``wins``, computed by ``run``.
+    """
     from ..casa import table_bounds
     from ..casa.tables import vegetation_types
 
     if mode == "table":
         bounds = table_bounds("casa")
         return bounds, {k: int(scan.counts[k].sum()) for k in bounds}
+    if mode not in ("percentile", "zhu"):
+        raise ValueError(f"unknown NDVI bound mode {mode!r}")
     vegetated = vegetation_types().set_index("code")["vegetated"]
     todo = pct.unresolved(scan, lower, upper)
     gathered = {}
     if todo:
         log.info("NDVI is not quantised at 1e-4 in %d needed histogram bin(s): exact second "
                  "pass over those bins", len(todo))
+        sources = sources if sources is not None else [(specs, None)]
         task = dask.delayed(_gather_task, pure=True)
         gathered = run("NDVI percentiles (refine)", tree(_merge_gathered, [
-            task(specs["ndvi"], specs["vegetation"], r, c, todo) for r, c in wins]))
+            task(sp["ndvi"], sp["vegetation"], r, c, todo, fp)
+            for sp, fp in sources for r, c in wins]))
     values = pct.class_percentiles(scan, lower, upper, gathered)
-    bounds = {k: (lo, hi) for k, (lo, hi, _) in values.items() if bool(vegetated.get(k, False))}
+    bounds = {k: (ZHU_NDVI_MIN if mode == "zhu" else lo, hi)
+              for k, (lo, hi, _) in values.items() if bool(vegetated.get(k, False))}
     return bounds, {k: v[2] for k, v in values.items()}
 
 
-def kernel_bounds(bounds: dict, scan: pct.Scan) -> dict:
-    """Bounds for the kernel: a vegetated type present on the grid but without any valid
-    NDVI has no percentile; its pixels are NaN whatever the bounds, so the table's do."""
-    from ..casa import table_bounds
+def unit_footprint(study, grid, units=None) -> "UnitFootprint | None":
+    """The :class:`UnitFootprint` the NDVI bounds pool over: ``units`` (default the
+    study's [units]), or None (the whole grid, logged) when the study has none."""
+    if units is None and study.units is not None:
+        from ..accounting.boundaries import load_units
 
-    table = table_bounds("casa")
-    out = dict(bounds)
-    for k in np.flatnonzero(scan.cells):
-        if int(k) in table and int(k) not in out:
-            out[int(k)] = table[int(k)]
+        u = study.units
+        units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group,
+                           layer=u.layer)
+    if units is None:
+        log.info("NDVI bounds pool the whole grid: the study has no [units] (with units they "
+                 "pool only the cells at least partly inside a unit)")
+        return None
+    log.info("NDVI bounds pool the cells at least partly inside the %d unit(s)", len(units))
+    return UnitFootprint(units, grid)
+
+
+def pooled_bounds(scans: dict, specs: dict, *, pool: str, mode: str, lower: float,
+                  upper: float, wins, run, footprint=None, warn: bool = True) -> dict:
+    """The bounds of every year from the years' ``scans`` ({year: Scan}, made over
+    ``footprint``) and ``specs`` ({year: year specs}): ``pool`` "study" merges the scans
+    of every year into one set of bounds, "year" takes each alone.
+
+    Returns {year: (bounds, n values, the scan they came from, pooled years as text)};
+    ``warn``: log :func:`warn_high_minimum` for each set of bounds.
+    """
+    years = sorted(scans)
+    if pool == "study":
+        groups = [years]
+    elif pool == "year":
+        groups = [[y] for y in years]
+    else:
+        raise ValueError(f"unknown NDVI bounds pool {pool!r}")
+    out = {}
+    for group in groups:
+        scan = merge_scans(scans[y] for y in group)
+        bounds, n_values = resolve_bounds(scan, mode=mode, lower=lower, upper=upper, wins=wins,
+                                          run=run, sources=[(specs[y], footprint) for y in group])
+        if warn:
+            warn_high_minimum(bounds)
+        span = f"{group[0]}-{group[-1]}" if len(group) > 1 else str(group[0])
+        for y in group:
+            out[y] = (bounds, n_values, scan, span)
     return out
 
 
-def bounds_rows(year: int, bounds: dict, n_values: dict, scan: pct.Scan, mode: str) -> list[dict]:
-    """Rows of tables/ndvi_bounds.csv (:data:`BOUNDS_COLUMNS`) for one year, logged."""
+def study_bounds(study, grid, wins, lut, *, run, modes, units=None) -> dict[int, list[dict]]:
+    """{year: [kernel bounds of each of ``modes``]} as ``nep`` and ``run`` compute them (the
+    study's ``[casa] ndvi_bounds_pool``, the cells of ``units``, default the study's):
+    for passes that need the bounds without writing the grids (the Monte Carlo)."""
+    from .readers import year_specs
+
+    c = study.casa
+    footprint = unit_footprint(study, grid, units)
+    specs = {y: year_specs(study, y, grid, lut) for y in study.study.years}
+    scans = {y: ndvi_scan(specs[y], wins, run=run, footprint=footprint) for y in specs}
+    per_mode = [pooled_bounds(scans, specs, pool=c.ndvi_bounds_pool, mode=m,
+                              lower=c.lower_percentile, upper=c.upper_percentile, wins=wins,
+                              run=run, footprint=footprint, warn=False) for m in modes]
+    return {y: [kernel_bounds(b[y][0]) for b in per_mode] for y in specs}
+
+
+def warn_high_minimum(bounds: dict, *, threshold: float = HIGH_NDVI_MIN) -> list[int]:
+    """One warning naming every class whose NDVI_min is above ``threshold`` [-] (its
+    least green months, e.g. an evergreen canopy's winter, then get FPAR close to
+    FPAR_min); returns their codes."""
+    from ..casa.tables import vegetation_types
+
+    names = vegetation_types().set_index("code")["name"]
+    high = [k for k, (lo, _) in sorted(bounds.items()) if lo > threshold]
+    if high:
+        listed = "; ".join(f"{k} {names[k]} {bounds[k][0]:.4g}" for k in high)
+        log.warning("NDVI_min above %.2g for casa type(s) %s: their pixels in their least "
+                    "green months get FPAR close to FPAR_min (0.001) although the canopy is "
+                    "there (an evergreen forest in winter); consider ndvi_bounds = \"zhu\" "
+                    "(NDVI_min %.3g for every class, docs/method.md)", threshold, listed,
+                    ZHU_NDVI_MIN)
+    return high
+
+
+def kernel_bounds(bounds: dict, scan: pct.Scan | None = None) -> dict:
+    """Bounds for the kernel: every vegetated type the bounds lack takes the table's. Such
+    a type has no valid NDVI inside the units (its pixels there are NaN whatever the
+    bounds), or lies only outside every unit, where its NEP counts for no unit. ``scan``
+    is not needed (kept for the call sites)."""
+    from ..casa import table_bounds
+
+    return {**table_bounds("casa"), **bounds}
+
+
+def bounds_rows(year: int, bounds: dict, n_values: dict, scan: pct.Scan, mode: str, *,
+                pool: str = "year", pool_years: str | None = None,
+                pool_area: str = "grid") -> list[dict]:
+    """Rows of tables/ndvi_bounds.csv (:data:`BOUNDS_COLUMNS`) for one year, logged.
+
+    ``pool``: "study" or "year"; ``pool_years``: the years pooled ("2005-2020"; default
+    the year); ``pool_area``: "units" (cells at least partly inside a unit) or "grid".
+    ``n_pixels`` and ``n_values`` count the pooled cells and NDVI values."""
     from ..casa.tables import vegetation_types
 
     names = vegetation_types().set_index("code")["name"]
@@ -126,7 +293,8 @@ def bounds_rows(year: int, bounds: dict, n_values: dict, scan: pct.Scan, mode: s
     for code, (lo, hi) in sorted(bounds.items()):
         rows.append({"year": year, "code": code, "name": names[code], "ndvi_min": lo,
                      "ndvi_max": hi, "n_pixels": int(scan.cells[code]), "mode": mode,
-                     "n_values": n_values.get(code, 0)})
+                     "n_values": n_values.get(code, 0), "pool": pool,
+                     "pool_years": pool_years or str(year), "pool_area": pool_area})
         log.info("%d NDVI bounds of casa type %d (%s): %.6g .. %.6g", year, code,
                  names[code], lo, hi)
     return rows

@@ -1,11 +1,14 @@
 """``carbon-balance nep``: NPP, Rh and NEP grids of every study year (docs/grid.md).
 
-For each year:
+Per year (step 2 of every year before the first step 3):
 
 1. every input is described on the study grid (:func:`~.readers.year_specs`: metadata
    only; windows are read chunk by chunk later);
-2. one histogram reduction over NDVI and vegetation gives the NDVI bounds of each type
-   and the run-time NDVI and class checks (:mod:`.bounds`);
+2. one histogram reduction over NDVI and vegetation gives the run-time NDVI and class
+   checks and the histograms of the cells inside the units; every year is scanned before
+   the first NPP pass, and the histograms, merged over the study years (``[casa]
+   ndvi_bounds_pool = "study"``, the default) or taken alone (``"year"``), give the NDVI
+   bounds of each type (:mod:`.bounds`);
 3. one dask task per chunk reads the chunk's windows of every input, runs the CASA
    kernel on them (:func:`~.evaluate.carbon_arrays`), stores the result into tiled
    GeoTIFFs and returns the chunk's value ranges for the run-time checks; the files are
@@ -29,7 +32,7 @@ from ..errors import ProblemsError
 from ..outputs import InputHashes, atomic_output, check_can_write, write_manifest
 from ..study import Study, load_study
 from .bounds import (BOUNDS_COLUMNS, bounds_rows, kernel_bounds, ndvi_scan, ndvi_scratch,
-                     resolve_bounds, scan_problems)
+                     pooled_bounds, scan_problems, unit_footprint)
 from .raster_checks import class_lookup, raster_problems, value_problems, value_range
 from .evaluate import carbon_arrays, single_threaded_kernel
 from .readers import read_chunk, year_specs
@@ -96,10 +99,14 @@ def write_year(specs, grid, bounds, folder: Path, *, casa, monthly, wins, run, l
 
 
 def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
-                progress: bool = True, chunks=None) -> dict[int, dict[str, Path]]:
+                progress: bool = True, chunks=None, units=None) -> dict[int, dict[str, Path]]:
     """Write ``folder/grids/{year}/{npp,rh,nep}.tif`` (and ``*_monthly.tif``) and
     ``folder/tables/ndvi_bounds.csv`` for every study year.
 
+    The histogram pass of every year runs first, then the NPP pass of each year. The NDVI
+    bounds pool the cells at least partly inside ``units`` (default: the study's [units];
+    the whole grid without units) and, with ``[casa] ndvi_bounds_pool = "study"`` (the
+    default), every study year (:func:`~.bounds.pooled_bounds`).
     ``client``: a ``distributed.Client`` to compute on (default: local threads).
     Raises :class:`ProblemsError` when an input value is refused (same rules as
     :func:`carbon_balance.grid.raster_checks.raster_problems`, on the whole grid).
@@ -112,41 +119,55 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     chunk = chunk_shape(study, chunks)
     wins = windows(grid, chunk)
     log.info("study grid: %s; chunks of %d x %d", grid.describe(), *chunk)
+    footprint = unit_footprint(study, grid, units)
     lock = grid_lock(client, f"carbon-balance-grids-{os.getpid()}-{id(folder)}")
     runner = Runner(client, progress)
     c = study.casa
     generated = (study.study.generated_note or "") if study.study.generated_inputs else None
-    rows, out = [], {}
-    for year in study.study.years:
-        runner.year = year
-        specs = year_specs(study, year, grid, lut, log_alignment=True)
-        scratch = ndvi_scratch(specs["ndvi"], folder)
-        try:
-            scan = ndvi_scan(specs, wins, run=runner, scratch=scratch)
-            problems = scan_problems(specs, scan, study.inputs.vegetation.classes)
+    rows, out, specs, scratches, scans = [], {}, {}, {}, {}
+    try:
+        for year in study.study.years:       # the histogram pass of every year ...
+            runner.year = year
+            specs[year] = year_specs(study, year, grid, lut, log_alignment=True)
+            # created after the earlier years' scratches are written: the disk check sees them
+            scratches[year] = ndvi_scratch(specs[year]["ndvi"], folder)
+            scans[year] = ndvi_scan(specs[year], wins, run=runner, scratch=scratches[year],
+                                    footprint=footprint)
+            problems = scan_problems(specs[year], scans[year], study.inputs.vegetation.classes)
             if any(p.fatal for p in problems):
                 raise ProblemsError(problems)
-            bounds, n_values = resolve_bounds(scan, mode=c.ndvi_bounds,
-                                              lower=c.lower_percentile,
-                                              upper=c.upper_percentile, specs=specs,
-                                              wins=wins, run=runner)
-            rows += bounds_rows(year, bounds, n_values, scan, c.ndvi_bounds)
+        runner.year = None
+        resolved = pooled_bounds(scans, specs, pool=c.ndvi_bounds_pool, mode=c.ndvi_bounds,
+                                 lower=c.lower_percentile, upper=c.upper_percentile,
+                                 wins=wins, run=runner, footprint=footprint)
+        for year in study.study.years:       # ... then the NPP pass of each year
+            runner.year = year
+            bounds, n_values, scan, span = resolved[year]
+            rows += bounds_rows(year, bounds, n_values, scan, c.ndvi_bounds,
+                                pool=c.ndvi_bounds_pool, pool_years=span,
+                                pool_area="grid" if footprint is None else "units")
 
             def tags_of(quantity, year=year):
                 return grid_tags(quantity, year=year, study_name=study.study.name, casa=c,
                                  generated_note=generated)
 
-            out[year] = write_year(specs, grid, kernel_bounds(bounds, scan),
+            out[year] = write_year(specs[year], grid, kernel_bounds(bounds),
                                    folder / "grids" / str(year), casa=c, monthly=monthly,
                                    wins=wins, run=runner, lock=lock, tags_of=tags_of,
-                                   inputs=study.inputs, scratch=scratch)
-        finally:
-            if scratch is not None:
-                scratch.close()
+                                   inputs=study.inputs, scratch=scratches[year])
+            _close(scratches.pop(year))
+    finally:
+        for scratch in scratches.values():
+            _close(scratch)
     tables = folder / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
     return out
+
+
+def _close(scratch) -> None:
+    if scratch is not None:
+        scratch.close()
 
 
 def run_nep(study_path, out, *, monthly: bool = False, workers: int | None = None,

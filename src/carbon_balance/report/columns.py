@@ -26,6 +26,9 @@ COLUMN_LABELS: dict[str, str] = {
     "code": "Class code", "ndvi_min": "NDVI min [–]", "ndvi_max": "NDVI max [–]",
     "n_pixels": "Pixels [count]", "path": "File", "sha256": "sha256", "bytes": "Size [bytes]",
     "probability": "Probability [–]",
+    "valid_fraction": "Valid share of vegetated area [–]",
+    "low_valid_fraction": "Valid share below 95 % [true/false]",
+    "pool": "Bounds pool", "pool_years": "Pooled years", "pool_area": "Pooled cells",
 }
 
 _TEXT_COLUMNS = {"unit_id", "name", "group", "level", "quantity", "method", "mode",

@@ -26,6 +26,7 @@ import dask
 import pandas as pd
 
 from ..errors import ProblemsError
+from ..progress import item, stage
 from ..outputs import InputHashes, atomic_output, check_can_write, write_manifest
 from ..study import Study, load_study
 from .bounds import (BOUNDS_COLUMNS, bounds_rows, kernel_bounds, ndvi_scan, ndvi_scratch,
@@ -114,11 +115,22 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     log.info("study grid: %s; chunks of %d x %d", grid.describe(), *chunk)
     lock = grid_lock(client, f"carbon-balance-grids-{os.getpid()}-{id(folder)}")
     runner = Runner(client, progress)
+    rows = []   # of tables/ndvi_bounds.csv
+    with stage("grids", total=len(study.study.years), unit="years"):
+        out = _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows)
+    tables = folder / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
+    return out
+
+
+def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows) -> dict:
+    """The years of :func:`write_grids`, one item of its progress stage each."""
     c = study.casa
     generated = (study.study.generated_note or "") if study.study.generated_inputs else None
-    rows, out = [], {}
+    out = {}
     for year in study.study.years:
-        runner.year = year
+        item(year)
         specs = year_specs(study, year, grid, lut, log_alignment=True)
         scratch = ndvi_scratch(specs["ndvi"], folder)
         try:
@@ -143,9 +155,6 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
         finally:
             if scratch is not None:
                 scratch.close()
-    tables = folder / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
     return out
 
 

@@ -28,7 +28,7 @@ def _stage_lines(stderr: str) -> list[tuple[str, str]]:
 
 def test_run_off_a_terminal_logs_its_stages_in_order_and_no_distributed_info(tmp_path):
     study = full_study(tmp_path / "s", years=(2004, 2005))
-    res = cli("run", study, "--out", tmp_path / "out", "--workers", "2")
+    res = cli("run", study, "--out", tmp_path / "out", "--workers", "1")
     assert res.returncode == 0, res.stderr
     started = [(pos, name) for pos, name in _stage_lines(res.stderr) if "done in" not in name]
     n = len(RUN_STAGES)
@@ -49,7 +49,7 @@ def test_run_off_a_terminal_logs_its_stages_in_order_and_no_distributed_info(tmp
 
 def test_verbose_shows_distributed_info_and_quiet_shows_no_progress(tmp_path):
     study = full_study(tmp_path / "s")
-    loud = cli("--verbose", "nep", study, "--out", tmp_path / "loud", "--workers", "2")
+    loud = cli("--verbose", "nep", study, "--out", tmp_path / "loud", "--workers", "1")
     assert loud.returncode == 0, loud.stderr
     assert [m for m in DISTRIBUTED_INFO if m in loud.stderr]
     quiet = cli("--quiet", "nep", study, "--out", tmp_path / "quiet")

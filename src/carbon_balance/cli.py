@@ -71,11 +71,12 @@ def _main(
     configure(err_console, quiet=quiet, verbose=verbose)
 
 
-def _progress(name: str):
+def _progress(name: str, *stages: str):
     """The progress display of one command (carbon_balance.progress)."""
     from .progress import command
 
-    return command(name, mode=_state.get("progress", "lines"), console=err_console)
+    return command(name, mode=_state.get("progress", "lines"), console=err_console,
+                   stages=stages)
 
 
 @app.command()
@@ -169,7 +170,7 @@ def report(folder: Path = typer.Argument(..., help="An output folder of `run` or
     """Rebuild the figures and report.html of an output folder."""
     from .report import build_report
 
-    with _progress("report"):
+    with _progress("report", "figures", "report"):
         path = build_report(folder)
     console.print(f"[green]report[/green]: {path}")
 
@@ -216,7 +217,7 @@ def uncertainty(
                              file=into, fix="give the folder written by `carbon-balance run`")
         with tempfile.TemporaryDirectory(dir=into.resolve().parent,
                                          prefix=f".{into.name}.uncertainty-") as tmp:
-            with _progress("uncertainty"):
+            with _progress("uncertainty", "uncertainty", "figures", "report"):
                 run_uncertainty(study, Path(tmp) / "u", draws=draws, seed=seed)
                 add_uncertainty(into, Path(tmp) / "u")
         console.print(f"[green]done[/green]: {into} (report rebuilt)")

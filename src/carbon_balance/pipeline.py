@@ -137,7 +137,8 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
     validate_for_run(study)
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
-    progress.plan(*run_stages(report=report, uncertainty=bool(uncertainty_draws), netcdf=netcdf))
+    progress.plan(*progress.run_stages(report=report, uncertainty=bool(uncertainty_draws),
+                                       netcdf=netcdf))
     with atomic_output(out, overwrite=overwrite) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with dask_client(workers, scheduler) as client:
@@ -166,17 +167,6 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
             build_report(folder)
             write_manifest(folder, command="run", parameters=parameters, inputs=inputs)
     return Path(out)
-
-
-def run_stages(*, report: bool, uncertainty: bool, netcdf: bool) -> list[str]:
-    """The progress stages of ``run``, in order (:mod:`carbon_balance.progress`)."""
-    stages = ["grids", *(["CF cube"] if netcdf else []), "zonal sums", "emissions fitting",
-              "indicators and zones"]
-    if uncertainty:
-        stages.append("uncertainty")
-    if report:
-        stages += ["figures", "report"]
-    return stages
 
 
 def _write_cube(study, folder: Path) -> None:

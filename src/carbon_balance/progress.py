@@ -166,9 +166,11 @@ def _Remaining():
 
 
 @contextlib.contextmanager
-def command(name: str, *, mode: str = "lines", console=None) -> Iterator[None]:
+def command(name: str, *, mode: str = "lines", console=None,
+            stages: tuple[str, ...] = ()) -> Iterator[None]:
     """The display of one command (``mode``: one of :data:`MODES`; ``console``: the
-    rich console of the live display). A command opened inside another adds to it."""
+    rich console of the live display; ``stages``: as :func:`plan`). A command opened
+    inside another adds to it."""
     global _active
     if mode not in MODES:
         raise ValueError(f"progress mode {mode!r}: one of {MODES}")
@@ -176,6 +178,7 @@ def command(name: str, *, mode: str = "lines", console=None) -> Iterator[None]:
         yield
         return
     display = _Display(name, mode, console)
+    display.stages.extend(dict.fromkeys(stages))
     _active = display
     display.open()
     try:
@@ -269,3 +272,14 @@ def items(label_prefix: str = ""):
     """A callback ``f(message)`` that starts a new item per call (for APIs that report
     progress by callback, e.g. :func:`carbon_balance.analysis.uncertainty.write_uncertainty`)."""
     return lambda message: item(f"{label_prefix}{message}")
+
+
+def run_stages(*, report: bool, uncertainty: bool, netcdf: bool) -> list[str]:
+    """The progress stages of ``run``, in order (:func:`carbon_balance.pipeline.run_study`)."""
+    stages = ["grids", *(["CF cube"] if netcdf else []), "zonal sums", "emissions fitting",
+              "indicators and zones"]
+    if uncertainty:
+        stages.append("uncertainty")
+    if report:
+        stages += ["figures", "report"]
+    return stages

@@ -76,6 +76,7 @@ def run_demo(out: str | Path = "results", *, overwrite: bool = True,
     """
     from ..pipeline import run_study  # the pipeline is heavy; import only when running
 
+    progress.plan("demo inputs", *progress.run_stages(report=True, uncertainty=True, netcdf=False))
     with progress.stage("demo inputs"):
         study = demo_inputs(inputs)
     run_study(study, out, report=True, overwrite=overwrite,

@@ -9,7 +9,6 @@ that ``--help`` is instant.
 from __future__ import annotations
 
 import enum
-import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -37,7 +36,7 @@ app.add_typer(emissions_app, name="emissions")
 
 err_console = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 console = Console()
-_state = {"debug": False}
+_state = {"debug": False, "progress": "lines"}
 
 STUDY = typer.Argument(..., help="The study file (TOML).", show_default=False)
 OUT = typer.Option(..., "--out", "-o", help="Output folder (written atomically).")
@@ -61,20 +60,24 @@ def _main(
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
                                            help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors; "
+                               "no progress display."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also the messages of the "
+                                 "libraries (dask.distributed, rasterio, ...) below WARNING."),
 ) -> None:
+    from .logs import configure
+
     _state["debug"] = debug
-    level = logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
-    # the run log (outputs.atomic_output) lowers the package logger to INFO; the console
-    # handler keeps the level asked for here
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(level)
-    logging.getLogger("carbon_balance").setLevel(logging.WARNING if quiet else logging.INFO)
-    for noisy in ("distributed", "rasterio", "fiona", "pyogrio", "numba", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # fetch: a failed connection's retries end in one message of its own (sources/stac.py)
-    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    _state["progress"] = ("off" if quiet else "live" if err_console.is_terminal else "lines")
+    configure(err_console, quiet=quiet, verbose=verbose)
+
+
+def _progress(name: str, *stages: str):
+    """The progress display of one command (carbon_balance.progress)."""
+    from .progress import command
+
+    return command(name, mode=_state.get("progress", "lines"), console=err_console,
+                   stages=stages)
 
 
 @app.command()
@@ -107,8 +110,9 @@ def nep(
     """Grid-scale NPP, Rh and NEP (g C m-2 yr-1) for every study year, as Cloud Optimized GeoTIFFs."""
     from .grid.nep import run_nep
 
-    run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
-            overwrite=overwrite)
+    with _progress("nep"):
+        run_nep(study, out, monthly=monthly, workers=workers, scheduler=scheduler,
+                overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
 
 
@@ -129,9 +133,10 @@ def run(
     """The whole study: grids, carbon sequestration, emissions, indicators, zones, report."""
     from .pipeline import run_study
 
-    run_study(study, out, workers=workers, scheduler=scheduler, report=report,
-              overwrite=overwrite, uncertainty_draws=draws,
-              netcdf=grid_format is GridFormat.netcdf)
+    with _progress("run"):
+        run_study(study, out, workers=workers, scheduler=scheduler, report=report,
+                  overwrite=overwrite, uncertainty_draws=draws,
+                  netcdf=grid_format is GridFormat.netcdf)
     console.print(f"[green]done[/green]: {out}")
 
 
@@ -170,7 +175,8 @@ def report(folder: Path = typer.Argument(..., help="An output folder of `run` or
     """Rebuild the figures and report.html of an output folder."""
     from .report import build_report
 
-    path = build_report(folder)
+    with _progress("report", "figures", "report"):
+        path = build_report(folder)
     console.print(f"[green]report[/green]: {path}")
 
 
@@ -183,7 +189,8 @@ def demo(
     """Run the whole method on the built-in MRYRUA demo (31 cities, 2005-2020), offline."""
     from .demo import run_demo
 
-    path = run_demo(out, overwrite=overwrite)
+    with _progress("demo"):
+        path = run_demo(out, overwrite=overwrite)
     console.print(f"[green]demo done[/green]: open {path / 'report.html'}")
 
 
@@ -215,11 +222,13 @@ def uncertainty(
                              file=into, fix="give the folder written by `carbon-balance run`")
         with tempfile.TemporaryDirectory(dir=into.resolve().parent,
                                          prefix=f".{into.name}.uncertainty-") as tmp:
-            run_uncertainty(study, Path(tmp) / "u", draws=draws, seed=seed)
-            add_uncertainty(into, Path(tmp) / "u")
+            with _progress("uncertainty", "uncertainty", "figures", "report"):
+                run_uncertainty(study, Path(tmp) / "u", draws=draws, seed=seed)
+                add_uncertainty(into, Path(tmp) / "u")
         console.print(f"[green]done[/green]: {into} (report rebuilt)")
         return
-    run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
+    with _progress("uncertainty"):
+        run_uncertainty(study, out, draws=draws, seed=seed, overwrite=overwrite)
     console.print(f"[green]done[/green]: {out}")
 
 

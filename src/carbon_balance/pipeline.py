@@ -30,6 +30,7 @@ from .figures.uncertainty import write_uncertainty_figures
 from .grid.nep import write_grids
 from .grid.readers import study_vegetated_masks
 from .grid.runner import dask_client, gdal_block_cache
+from . import progress
 from .outputs import atomic_output, check_can_write, write_manifest
 from .report import build_report
 from .study import load_study
@@ -76,33 +77,43 @@ def account_study(study, folder: Path, grids: dict[int, dict[str, Path]], *,
                     "its covered fraction (docs/accounting.md gives the difference)")
     else:
         log.info("zonal sums: exact partial-cell coverage (exactextract)")
-    carbon = zonal_carbon(units, grids, vegetated, method=method)
-    emissions = estimate_emissions(study, ids, workers=workers)
-    emissions.to_csv(tables / "emissions.csv", index=False)
-    n_est = int(emissions.ce_estimated.sum())
-    if n_est:
-        log.info("emissions: %d unit-years estimated (%s)", n_est, study.emissions.fill)
-    bt = backtest(load_emissions(study), holdout=backtest_holdout, units=ids, workers=workers,
-                  methods=backtest_methods or BACKTEST_METHODS)
-    bt.to_csv(tables / "emissions_backtest.csv", index=False)
-    verdict = fill_verdict(bt, study.emissions.fill)
-    if verdict.warn:
-        log.warning("%s", verdict.message)
-    gdp = estimate_gdp(study, ids, workers=workers)
-    z = study.zoning
-    table = units_table(units, carbon, emissions, gdp, basis=z.basis,
-                        ecc_threshold=z.ecc_threshold, esc_threshold=z.esc_threshold)
-    table.to_csv(tables / "units.csv", index=False)
-    groups, region = aggregate_tables(table, z.basis)
-    if groups is not None:
-        groups.to_csv(tables / "groups.csv", index=False)
-    region.to_csv(tables / "region.csv", index=False)
-    all_changes(table, groups, region).to_csv(tables / "changes.csv", index=False)
-    zone_shares(table).to_csv(tables / "zone_shares.csv", index=False)
-    zone_transitions(table).to_csv(tables / "zone_transitions.csv", index=False)
-    write_units_gpkg(folder / "units.gpkg", units, table)
-    write_study_reference(study, folder, grids, units, vegetated)
-    _spatial(folder, units, table)
+    with progress.stage("zonal sums", total=len(grids), unit="years"):
+        carbon = zonal_carbon(units, grids, vegetated, method=method)
+    with progress.stage("emissions fitting", total=3, unit="fits"):
+        progress.item("emissions")
+        emissions = estimate_emissions(study, ids, workers=workers)
+        emissions.to_csv(tables / "emissions.csv", index=False)
+        n_est = int(emissions.ce_estimated.sum())
+        if n_est:
+            log.info("emissions: %d unit-years estimated (%s)", n_est, study.emissions.fill)
+        progress.item("backtest of the gap filling")
+        bt = backtest(load_emissions(study), holdout=backtest_holdout, units=ids,
+                      workers=workers, methods=backtest_methods or BACKTEST_METHODS)
+        bt.to_csv(tables / "emissions_backtest.csv", index=False)
+        verdict = fill_verdict(bt, study.emissions.fill)
+        if verdict.warn:
+            log.warning("%s", verdict.message)
+        progress.item("GDP")
+        gdp = estimate_gdp(study, ids, workers=workers)
+    with progress.stage("indicators and zones", total=4, unit="steps"):
+        progress.item("indicators, zones, changes")
+        z = study.zoning
+        table = units_table(units, carbon, emissions, gdp, basis=z.basis,
+                            ecc_threshold=z.ecc_threshold, esc_threshold=z.esc_threshold)
+        table.to_csv(tables / "units.csv", index=False)
+        groups, region = aggregate_tables(table, z.basis)
+        if groups is not None:
+            groups.to_csv(tables / "groups.csv", index=False)
+        region.to_csv(tables / "region.csv", index=False)
+        all_changes(table, groups, region).to_csv(tables / "changes.csv", index=False)
+        zone_shares(table).to_csv(tables / "zone_shares.csv", index=False)
+        zone_transitions(table).to_csv(tables / "zone_transitions.csv", index=False)
+        progress.item("units.gpkg")
+        write_units_gpkg(folder / "units.gpkg", units, table)
+        progress.item("reference product")
+        write_study_reference(study, folder, grids, units, vegetated)
+        progress.item("spatial autocorrelation")
+        _spatial(folder, units, table)
     return {p.stem: p for p in tables.glob("*.csv")}
 
 
@@ -138,6 +149,8 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
     validate_for_run(study)
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
+    progress.plan(*progress.run_stages(report=report, uncertainty=bool(uncertainty_draws),
+                                       netcdf=netcdf))
     with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with dask_client(workers, scheduler) as client:
@@ -146,15 +159,17 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
 
         write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
         if netcdf:
-            _write_cube(study, folder)
+            with progress.stage("CF cube"):
+                _write_cube(study, folder)
         vegetated = vegetated_masks(study)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)
         parameters = study.model_dump(mode="json")
         if uncertainty_draws:
             log.info("uncertainty: %d Monte Carlo draws", uncertainty_draws)
-            write_uncertainty(study, folder, draws=uncertainty_draws,
-                              progress=lambda s: log.info("%s", s))
+            with progress.stage("uncertainty", total=len(study.study.years) + 1, unit="steps"):
+                write_uncertainty(study, folder, draws=uncertainty_draws,
+                                  progress=progress.items())
             parameters["uncertainty"]["draws"] = uncertainty_draws
         inputs = study.input_files()
         note = CENTRES_NOTE if study.accounting.method == "centres" else ""
@@ -188,11 +203,15 @@ def run_uncertainty(study_path, out, *, draws: int | None = None, seed: int | No
     check_can_write(out, overwrite, study=study)
     with gdal_block_cache():
         validate_for_run(study)
+        progress.plan("uncertainty", "figures")
         with atomic_output(out, overwrite=overwrite, study=study) as folder:
             shutil.copyfile(study_path, folder / "study.toml")
-            result = write_uncertainty(study, folder, draws=draws, seed=seed,
-                                       progress=lambda s: log.info("%s", s))
-            write_uncertainty_figures(folder, units=result.units)
+            with progress.stage("uncertainty", total=len(study.study.years) + 1,
+                                unit="steps"):
+                result = write_uncertainty(study, folder, draws=draws, seed=seed,
+                                           progress=progress.items())
+            with progress.stage("figures"):
+                write_uncertainty_figures(folder, units=result.units)
             params = study.model_dump(mode="json")
             params["uncertainty"].update(draws=result.draws, seed=result.seed)
             write_manifest(folder, command="uncertainty", parameters=params,

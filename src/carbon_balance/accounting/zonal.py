@@ -33,6 +33,7 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS, Geod, Proj, Transformer
 
+from .. import progress
 from ..constants import M2_PER_KM2, T_PER_G
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ def zonal_carbon(units, grids: dict[int, dict[str, Path]], vegetated: dict | Non
         raise ValueError(f"zonal method {method!r} is not one of {METHODS}")
     rows, cache = [], {}
     for year, paths in sorted(grids.items()):
+        progress.item(year)
         shape, transform, crs = _grid_meta(Path(paths["nep"]))
         veg = None if vegetated is None else vegetated.get(year)
         if method == "centres":

@@ -501,6 +501,7 @@ def write_uncertainty(study, folder: Path, *, units=None, emissions=None, gdp=No
                                                       study.casa.rh_coefficient),
                          progress=progress)
     t1 = time.perf_counter()
+    progress and progress(f"{draws} Monte Carlo draws")   # the next item of the display
     result = analyse(study, units, basis, emissions, gdp, draws=draws, seed=seed)
     log.info("uncertainty: pixel passes %.1f s, %d draws %.1f s (draws under %r bounds; "
              "scenarios: %s)", t1 - t0, draws, time.perf_counter() - t1, basis.mode,

@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, progress
 from ..user_cache import user_cache_dir
 from .generate import (DEFAULT_RESOLUTION, DEFAULT_SEED, generator_key,  # noqa: F401
                        make_demo_inputs)
@@ -76,7 +76,9 @@ def run_demo(out: str | Path = "results", *, overwrite: bool = True,
     """
     from ..pipeline import run_study  # the pipeline is heavy; import only when running
 
-    study = demo_inputs(inputs)
+    progress.plan("demo inputs", *progress.run_stages(report=True, uncertainty=True, netcdf=False))
+    with progress.stage("demo inputs"):
+        study = demo_inputs(inputs)
     run_study(study, out, report=True, overwrite=overwrite,
               uncertainty_draws=DEMO_DRAWS)
     return Path(out)

@@ -29,6 +29,7 @@ import pandas as pd
 from . import budgets, changes, indicators, maps, nep, spatial, zoning
 from ._folder import Results, load_results
 from ._style import GENERATED_LABEL
+from .. import progress
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,10 @@ class MadeFigure:
     svg: Path | None
 
 
+def _stem(spec: FigureSpec) -> str:
+    return spec.stem
+
+
 def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
     """Draw every supported figure into ``res.folder/figures``.
 
@@ -178,7 +183,7 @@ def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
     out = res.folder / "figures"
     out.mkdir(parents=True, exist_ok=True)
     made = []
-    for spec in figure_specs(res):
+    for spec in progress.iterate(figure_specs(res), "figures", unit="figures", label=_stem):
         try:
             fig = spec.draw()
             png = out / f"{spec.stem}.png"

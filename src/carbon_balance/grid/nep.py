@@ -29,6 +29,7 @@ import dask
 import pandas as pd
 
 from ..errors import ProblemsError
+from ..progress import item, stage
 from ..outputs import InputHashes, atomic_output, check_can_write, write_manifest
 from ..study import Study, load_study
 from .bounds import (BOUNDS_COLUMNS, bounds_rows, kernel_bounds, ndvi_scan, ndvi_scratch,
@@ -122,9 +123,23 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     footprint = unit_footprint(study, grid, units)
     lock = grid_lock(client, f"carbon-balance-grids-{os.getpid()}-{id(folder)}")
     runner = Runner(client, progress)
+    rows = []   # of tables/ndvi_bounds.csv
+    with stage("grids", total=len(study.study.years), unit="years"):
+        out = _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
+                           footprint)
+    tables = folder / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
+    return out
+
+
+def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
+                 footprint) -> dict:
+    """The years of :func:`write_grids`: the histogram pass of every year, the pooled
+    bounds, then the NPP pass of each year (one item of the progress stage each)."""
     c = study.casa
     generated = (study.study.generated_note or "") if study.study.generated_inputs else None
-    rows, out, specs, scratches, scans = [], {}, {}, {}, {}
+    out, specs, scratches, scans = {}, {}, {}, {}
     try:
         for year in study.study.years:       # the histogram pass of every year ...
             runner.year = year
@@ -141,6 +156,7 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
                                  lower=c.lower_percentile, upper=c.upper_percentile,
                                  wins=wins, run=runner, footprint=footprint)
         for year in study.study.years:       # ... then the NPP pass of each year
+            item(year)
             runner.year = year
             bounds, n_values, scan, span = resolved[year]
             rows += bounds_rows(year, bounds, n_values, scan, c.ndvi_bounds,
@@ -159,9 +175,6 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     finally:
         for scratch in scratches.values():
             _close(scratch)
-    tables = folder / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=BOUNDS_COLUMNS).to_csv(tables / "ndvi_bounds.csv", index=False)
     return out
 
 

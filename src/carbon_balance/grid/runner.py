@@ -1,5 +1,5 @@
-"""Where the grid passes compute: local threads or a dask.distributed cluster, with a
-progress bar per stage."""
+"""Where the grid passes compute: local threads or a dask.distributed cluster, each pass
+named on the command's progress display."""
 
 from __future__ import annotations
 
@@ -24,52 +24,25 @@ def tree(func, items, fan_in: int = 8):
 
 
 class Runner:
-    """Computes dask graphs on the chosen scheduler with a progress bar per stage:
-    ``runner(stage, graph)`` returns the graph's value. ``client``: a
+    """Computes dask graphs on the chosen scheduler: ``runner(stage, graph)`` returns the
+    graph's value, naming the pass on the command's progress display
+    (:func:`carbon_balance.progress.step`; ``progress=False``: unnamed). ``client``: a
     ``distributed.Client`` (default: the local threaded scheduler, one thread per core)."""
 
     def __init__(self, client=None, progress: bool = True):
         self.client = client
         self.progress = progress
-        self.year = None
 
     def __call__(self, stage: str, graph):
-        label = f"{self.year} · {stage}" if self.year is not None else stage
-        log.info("%s", label)
+        if self.progress:
+            from .. import progress
+
+            progress.step(stage)
         if self.client is not None:
-            return self._distributed(label, graph)
-        return self._threaded(label, graph)
-
-    def _threaded(self, label, graph):
-        from dask.callbacks import Callback
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), disable=not self.progress, transient=False) as bar:
-            task = bar.add_task(label, total=None)
-
-            class _Tick(Callback):
-                def _start_state(self, dsk, state):
-                    bar.update(task, total=sum(len(state[k]) for k in
-                                               ("ready", "waiting", "finished", "running")))
-
-                def _posttask(self, key, result, dsk, state, worker_id):
-                    bar.advance(task)
-
-            with _Tick():
-                (result,) = dask.compute(graph, scheduler=dask.threaded.get,
-                                         num_workers=os.cpu_count() or 1)
-            bar.update(task, completed=bar.tasks[0].total or 0)
-        return result
-
-    def _distributed(self, label, graph):
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      disable=not self.progress) as bar:
-            bar.add_task(label, total=None)
             (result,) = dask.compute(graph, scheduler=self.client)
+        else:
+            (result,) = dask.compute(graph, scheduler=dask.threaded.get,
+                                     num_workers=os.cpu_count() or 1)
         return result
 
 
@@ -81,12 +54,16 @@ def dask_client(workers: int | None, scheduler: str | None):
         return
     from distributed import Client, LocalCluster
 
+    from ..logs import settle_library_loggers, worker_log_level
+
+    settle_library_loggers()   # importing distributed set its loggers to INFO
+
     if scheduler is not None:
         with Client(scheduler, set_as_default=False) as client:
             yield client
         return
     with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, \
+                      dashboard_address=":0", silence_logs=worker_log_level()) as cluster, \
             Client(cluster, set_as_default=False) as client:
         log.info("dask.distributed scheduler at %s", client.scheduler.address)
         yield client

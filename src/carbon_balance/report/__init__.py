@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.spatial import ALPHA, MIN_UNITS
+from .. import progress
 from ..errors import InputError
 from ..figures import draw_all
 from ..figures._folder import Results, load_results
@@ -381,6 +382,7 @@ def build_report(folder: str | Path) -> Path:
         raise InputError("no tables/units.csv in the output folder", file=folder,
                          fix="give the folder written by `carbon-balance run` or `demo`")
     made = draw_all(res)
+    progress.begin("report")   # uncertainty and reference figures, report.html
     if res.table("zone_probabilities") is not None:
         from ..figures.uncertainty import write_uncertainty_figures
 

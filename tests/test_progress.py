@@ -38,13 +38,14 @@ def test_run_off_a_terminal_logs_its_stages_in_order_and_no_distributed_info(tmp
     # items named by year, passes named within them, in the order they ran
     lines = res.stderr.splitlines()
     order = [lines.index(f"INFO {x}") for x in
-             ("grids · 2004", "grids · 2004 · NDVI histograms", "grids · 2004 · NPP, Rh, NEP",
-              "grids · 2005", "zonal sums · 2004", "zonal sums · 2005")]
+             ("grids · 2004", "grids · 2004 · NDVI histograms", "grids · 2005 · NDVI histograms",
+              "grids · 2004 · NPP, Rh, NEP", "grids · 2005 · NPP, Rh, NEP",
+              "zonal sums · 2004", "zonal sums · 2005")]
     assert order == sorted(order)
     assert not [m for m in DISTRIBUTED_INFO if m in res.stderr]
     assert "1/1" not in res.stdout + res.stderr      # no chunk counters
     assert res.stdout.strip().startswith("done")     # stdout holds the result line only
-    assert "[1/6] grids (2 years)" in (tmp_path / "out" / "run.log").read_text()
+    assert "[1/6] grids (4 passes)" in (tmp_path / "out" / "run.log").read_text()
 
 
 def test_verbose_shows_distributed_info_and_quiet_shows_no_progress(tmp_path):
@@ -55,7 +56,7 @@ def test_verbose_shows_distributed_info_and_quiet_shows_no_progress(tmp_path):
     quiet = cli("--quiet", "nep", study, "--out", tmp_path / "quiet")
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
-    assert "[1/1] grids (1 year)" in (tmp_path / "quiet" / "run.log").read_text()
+    assert "[1/1] grids (2 passes)" in (tmp_path / "quiet" / "run.log").read_text()
 
 
 def test_stages_items_and_passes_are_logged_in_order(caplog):

@@ -71,8 +71,17 @@ class UnitFootprint:
 
         shape = (rows.stop - rows.start, cols.stop - cols.start)
         wt = window_transform(Window(cols.start, rows.start, shape[1], shape[0]), self.transform)
-        return rasterize(((g, 1) for g in self.geometries), out_shape=shape, transform=wt,
-                         fill=0, dtype="uint8", all_touched=True).astype(bool)
+        import warnings
+
+        from rasterio.errors import NotGeoreferencedWarning
+
+        with warnings.catch_warnings():
+            # rasterio's in-memory target warns "no geotransform" when rasterize runs in a
+            # worker thread, before the window transform given here is set on it; the mask
+            # uses that transform (tests/grid/test_pooled_bounds.py checks cell edges)
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterize(((g, 1) for g in self.geometries), out_shape=shape,
+                             transform=wt, fill=0, dtype="uint8", all_touched=True).astype(bool)
 
 
 def _split(codes: np.ndarray, footprint, rows, cols):

@@ -124,7 +124,8 @@ def write_grids(study, folder: Path, *, monthly: bool = False, client=None,
     lock = grid_lock(client, f"carbon-balance-grids-{os.getpid()}-{id(folder)}")
     runner = Runner(client, progress)
     rows = []   # of tables/ndvi_bounds.csv
-    with stage("grids", total=len(study.study.years), unit="years"):
+    # two passes of each year: its NDVI histograms (all years first: pooled bounds), its NPP
+    with stage("grids", total=2 * len(study.study.years), unit="passes"):
         out = _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
                            footprint)
     tables = folder / "tables"
@@ -142,6 +143,7 @@ def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
     out, specs, scratches, scans = {}, {}, {}, {}
     try:
         for year in study.study.years:       # the histogram pass of every year ...
+            item(year)
             runner.year = year
             specs[year] = year_specs(study, year, grid, lut, log_alignment=True)
             # created after the earlier years' scratches are written: the disk check sees them

@@ -34,17 +34,20 @@ import pandas as pd
 
 from carbon_balance.demo import demo_inputs
 
-VARIANTS = {  # name: ({IGBP code: CASA code}, fill, [casa] ndvi_bounds)
-    "default": ({}, "arima", "percentile"),
-    "shrub-eps": ({8: 7, 9: 7}, "arima", "percentile"),
-    "woody-mixed": ({8: 5}, "arima", "percentile"),
-    "woody-broadleaf-mixed": ({8: 6}, "arima", "percentile"),
-    "bounds-table": ({}, "arima", "table"),
-    "fill-naive": ({}, "naive", "percentile"),
+VARIANTS = {  # name: ({IGBP code: CASA code}, fill, [casa] ndvi_bounds, ndvi_bounds_pool)
+    "default": ({}, "arima", "percentile", "study"),
+    "bounds-per-year": ({}, "arima", "percentile", "year"),
+    "bounds-zhu": ({}, "arima", "zhu", "study"),
+    "bounds-table": ({}, "arima", "table", "study"),
+    "shrub-eps": ({8: 7, 9: 7}, "arima", "percentile", "study"),
+    "woody-mixed": ({8: 5}, "arima", "percentile", "study"),
+    "woody-broadleaf-mixed": ({8: 6}, "arima", "percentile", "study"),
+    "fill-naive": ({}, "naive", "percentile", "study"),
 }
 
 
-def _write_variant(folder: Path, name: str, remap: dict, fill: str, bounds: str) -> Path:
+def _write_variant(folder: Path, name: str, remap: dict, fill: str, bounds: str,
+                   pool: str = "study") -> Path:
     study = (folder / "study.toml").read_text()
     if remap:
         lines = []
@@ -60,6 +63,9 @@ def _write_variant(folder: Path, name: str, remap: dict, fill: str, bounds: str)
         study = study.replace('classes = "modis-igbp"', f'classes = "igbp_{name}.csv"')
     study = re.sub(r'fill = "arima"', f'fill = "{fill}"', study, count=1)
     study = re.sub(r'ndvi_bounds = "percentile"', f'ndvi_bounds = "{bounds}"', study, count=1)
+    if pool != "study":
+        study = re.sub(r'(ndvi_bounds = "[a-z]+")', rf'\1\nndvi_bounds_pool = "{pool}"', study,
+                       count=1)
     path = folder / f"study_{name}.toml"
     path.write_text(study)
     return path
@@ -100,8 +106,8 @@ def main() -> None:
     inputs = work / "inputs"
     demo_inputs(inputs)
     results = {}
-    for name, (remap, fill, bounds) in VARIANTS.items():
-        study = _write_variant(inputs, name, remap, fill, bounds)
+    for name, (remap, fill, bounds, pool) in VARIANTS.items():
+        study = _write_variant(inputs, name, remap, fill, bounds, pool)
         out = work / "out" / name
         if not (out / "tables" / "units.csv").exists():
             subprocess.run([sys.executable, "-m", "carbon_balance", "run", str(study), "--out",

@@ -200,3 +200,15 @@ def test_overlapping_units_and_units_half_outside_the_grid_are_warned(tmp_path, 
     assert "warning:" in err
     assert "units overlap: A1 and D4 (50.0 % of the smaller)" in err
     assert "units partly outside the study grid: C3 (50.0 % outside)" in err
+
+
+def test_rows_longer_than_the_header_are_refused(tmp_path):
+    """Found by the fuzz test: pandas shifts the columns under their names when every row
+    has one cell more than the header; refused, not read shifted."""
+    from carbon_balance.accounting.table_readers import read_table
+    from carbon_balance.errors import InputError
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"unit_id,2005\r\n0,0,0\r\n")
+    with pytest.raises(InputError, match="more cells than the header"):
+        read_table(path, key="emissions.path")

@@ -27,13 +27,22 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, key: str) ->
     try:
         # every cell as text: ids keep their leading zeros (read_excel would otherwise turn
         # a text cell "0101" into the number 101), numbers are parsed strictly
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
         # (table_values.to_numbers); a byte-order mark is not part of the first header
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=_separator(path))
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            table = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
+        else:
+            table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=_separator(path))
     except Exception as exc:
         raise InputError(f"cannot read the table ({exc.__class__.__name__}: {exc})", file=path,
                          key=key, fix="give a CSV (UTF-8) or an XLSX file") from None
+    if not isinstance(table.index, pd.RangeIndex):
+        # pandas makes the first column the index when every row has one cell more than
+        # the header: the columns would be shifted against their names
+        raise InputError(f"every row has more cells than the header ({len(table.columns)} "
+                         "names)", file=path, key=key,
+                         fix="name every column in the header row, or remove the separator "
+                             "at the end of each row (or inside a value: quote it)")
+    return table
 
 
 def _separator(path: Path) -> str:

@@ -228,7 +228,8 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
                         "should list its bands)")]
     problems = []
     with src:
-        if source_crs(src) is None:
+        crs = source_crs(src)
+        if crs is None:
             problems.append(Problem("the raster has no coordinate reference system", f,
                                     _key(name), "assign one, e.g. gdal_edit.py -a_srs EPSG:4326 "
                                     "FILE (or write the CF grid_mapping in a NetCDF)"))
@@ -249,7 +250,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             if src.count != 1:
                 problems.append(Problem(f"{src.count} bands; band 1 is used", f, _key(name),
                                         "give a single-band class raster", fatal=False))
-        if source_crs(src) is not None and grid is not None and \
+        if crs is not None and grid is not None and \
                 (share := coverage.uncovered_share(src, area, grid.crs)) > coverage.COVER_TOLERANCE:
             problems.append(Problem(f"the raster does not cover the study grid: {share:.1%} of "
                                     f"the study area lies outside it ({coverage.describe(src, grid)})",

@@ -140,9 +140,9 @@ def input_spec(study, name: str, year: int, grid: StudyGrid, *, log_alignment: b
         file_scale = src.scales[0] if src.scales else 1.0
         file_offset = src.offsets[0] if src.offsets else 0.0
         direct = _direct_offset(src, grid)
+        crs = source_crs(src)
         src_desc = (f"{src.width} x {src.height} cells of {abs(src.transform.a):g} x "
-                    f"{abs(src.transform.e):g} in "
-                    f"{source_crs(src).to_string() if source_crs(src) else 'no CRS'}")
+                    f"{abs(src.transform.e):g} in {crs.to_string() if crs else 'no CRS'}")
         src_shape = (src.height, src.width)
         dtypes = {src.dtypes[0]}
     for other in files[1:]:

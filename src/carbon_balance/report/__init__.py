@@ -189,40 +189,37 @@ def _figure_views(made, section: str) -> list[dict]:
     return views
 
 
-def _uncertainty(res: Results, text) -> dict | None:
-    """The optional uncertainty section (issue 7): zone probabilities and its figures."""
-    probs = text("zone_probabilities")
-    if probs is None:
+def _optional_section(res: Results, text, tables: tuple, figure_prefix: str) -> dict | None:
+    """Tables and figures of an optional section: ``tables`` are (name, caption) pairs, the
+    first of which must exist; figures are the folder's ``figures/{figure_prefix}*.png``."""
+    if text(tables[0][0]) is None:
         return None
     figures = []
-    for png in sorted((res.folder / "figures").glob("uncertainty_*.png")):
+    for png in sorted((res.folder / "figures").glob(f"{figure_prefix}*.png")):
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         figures.append({"stem": png.stem, "caption": png.stem.replace("_", " "),
                         "generated": res.generated, "src": f"data:image/png;base64,{data}"})
-    extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
-             for n, cap in (("zone_probabilities", "Probability of each zone per unit and year"),
-                            ("intervals", "Intervals of the results (quantiles of the draws)"),
-                            ("sensitivity", "Sensitivity of the results to each parameter"))]
-    return {"tables": [t for t in extra if t], "figures": figures}
+    views = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
+             for n, cap in tables]
+    return {"tables": [t for t in views if t], "figures": figures}
+
+
+def _uncertainty(res: Results, text) -> dict | None:
+    """The optional uncertainty section (issue 7): zone probabilities and its figures."""
+    return _optional_section(res, text, (
+        ("zone_probabilities", "Probability of each zone per unit and year"),
+        ("intervals", "Intervals of the results (quantiles of the draws)"),
+        ("sensitivity", "Sensitivity of the results to each parameter")), "uncertainty_")
 
 
 def _reference(res: Results, text) -> dict | None:
     """The optional check against an independent NPP product ([reference] of the study
     file, issue 13): pixel statistics, the per-unit comparison and their figures."""
-    stats = text("reference_stats")
-    if stats is None:
-        return None
-    figures = []
-    for png in sorted((res.folder / "figures").glob("reference_*.png")):
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        figures.append({"stem": png.stem, "caption": png.stem.replace("_", " "),
-                        "generated": res.generated, "src": f"data:image/png;base64,{data}"})
-    extra = [table_view(text(n), caption=cap, basis=res.basis, generated=res.generated)
-             for n, cap in (("reference_stats", "Pixel statistics of the study's NPP against "
-                             "the reference product (bias = study - reference)"),
-                            ("reference_comparison", "Mean NPP over each unit's vegetated "
-                             "area: study and reference"))]
-    return {"tables": [t for t in extra if t], "figures": figures}
+    return _optional_section(res, text, (
+        ("reference_stats", "Pixel statistics of the study's NPP against the reference "
+         "product (bias = study - reference)"),
+        ("reference_comparison", "Mean NPP over each unit's vegetated area: study and "
+         "reference")), "reference_")
 
 
 def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:

@@ -17,11 +17,10 @@ from rasterio.transform import array_bounds
 from shapely.geometry import box
 
 from .files import source_crs
+from .study_grid import EDGE_POINTS
 
 #: Uncovered share of the study area above which an input is refused.
 COVER_TOLERANCE = 1e-4
-#: Points per edge when outlines are transformed between CRSs.
-EDGE_POINTS = 64
 
 
 def _outline(bounds, crs, to_crs):

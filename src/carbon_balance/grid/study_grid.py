@@ -2,7 +2,11 @@
 
 By default it is the grid of the first NDVI file of the first study year. ``[grid]`` may
 set ``crs``, ``resolution`` and ``bounds`` (in the grid CRS); whatever it leaves out is
-taken from the NDVI grid (its extent is transformed to the new CRS when needed).
+taken from the NDVI grid. On another CRS without bounds the extent is the bounding box
+of the NDVI's transformed outline (edges densified), snapped outwards to whole multiples
+of the resolution, so that the grids of two studies of one CRS and resolution line up
+cell for cell (issue 15, item 6); its cells outside the NDVI footprint are nodata, and the
+coverage checks use the footprint (:mod:`.coverage`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from rasterio.warp import calculate_default_transform, transform_bounds
 
 from ..errors import InputError, StudyError
 from .files import gdal_name, source_crs
+
+#: Points per edge when an outline is transformed to another CRS (the default grid's
+#: extent here, the coverage checks' outlines in :mod:`.coverage`).
+EDGE_POINTS = 64
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,8 @@ def study_grid(study) -> StudyGrid:
     elif crs == src_crs:
         xmin, ymin, xmax, ymax = src_bounds
     else:
-        xmin, ymin, xmax, ymax = transform_bounds(src_crs, crs, *src_bounds, densify_pts=21)
+        xmin, ymin, xmax, ymax = transform_bounds(src_crs, crs, *src_bounds,
+                                                  densify_pts=EDGE_POINTS)
     if g.resolution is not None:
         res = g.resolution
     elif crs == src_crs:
@@ -98,10 +107,21 @@ def study_grid(study) -> StudyGrid:
     else:
         t, _, _ = calculate_default_transform(src_crs, crs, width, height, *src_bounds)
         res = abs(t.a)
+    if g.bounds is None and crs != src_crs:
+        xmin, ymin, xmax, ymax = snap_outwards((xmin, ymin, xmax, ymax), res)
     # Snap the extent outwards to whole cells so that the grid covers the requested bounds.
     ncols = max(1, math.ceil((xmax - xmin) / res - 1e-9))
     nrows = max(1, math.ceil((ymax - ymin) / res - 1e-9))
     return StudyGrid(crs, Affine(res, 0.0, xmin, 0.0, -res, ymax), ncols, nrows)
+
+
+def snap_outwards(bounds, res: float) -> tuple[float, float, float, float]:
+    """``bounds`` (xmin, ymin, xmax, ymax) grown to the nearest whole multiples of ``res``
+    (a value within 1e-9 cells of a multiple is taken as that multiple)."""
+    xmin, ymin, xmax, ymax = bounds
+    lo = lambda v: math.floor(v / res + 1e-9) * res   # noqa: E731
+    hi = lambda v: math.ceil(v / res - 1e-9) * res    # noqa: E731
+    return lo(xmin), lo(ymin), hi(xmax), hi(ymax)
 
 
 def chunk_shape(study, chunks=None) -> tuple[int, int]:

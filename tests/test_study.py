@@ -85,3 +85,47 @@ def test_bounds_pool_zhu_mode_and_centres_method_parse_and_bad_values_name_the_k
     with pytest.raises(ProblemsError) as info:
         parse_study(MINIMAL + '\n[accounting]\nmethod = "centers"\n')
     assert info.value.problems[0].key == "accounting.method"
+
+
+# --- issue 16: any number of years, written as a list or as ranges --------------------
+@pytest.mark.parametrize("text, years", [
+    ('"2001-2020"', list(range(2001, 2021))),
+    ('"2001-2005, 2010"', [2001, 2002, 2003, 2004, 2005, 2010]),
+    ('" 2005 "', [2005]),
+    ('"2005,2010-2011,2015"', [2005, 2010, 2011, 2015]),
+    ('"2019\u20132021"', [2019, 2020, 2021]),          # an en dash, as editors type it
+    ("[2001, 2002, 2003]", [2001, 2002, 2003]),
+])
+def test_years_as_a_list_or_a_range_text(text, years):
+    study = parse_study(MINIMAL.replace("[2005, 2010]", text))
+    assert study.study.years == years
+    assert len(study.input_paths("ndvi", years[-1])) == 1
+
+
+@pytest.mark.parametrize("text, says", [
+    ('"20O1-2020"', "'20O1-2020' is neither a four-digit year"),
+    ('"2020-2001"', "ends before it starts; write the earlier year first (2001-2020)"),
+    ('"2001-2005, 2003"', "'2003' in '2001-2005, 2003' repeats or comes before 2005"),
+    ('"2001-2005,,2010"', "empty piece between commas"),
+    ('""', "the years text is empty"),
+    ('"01-20"', "neither a four-digit year"),
+    ('"2001-2003-2005"', "neither a four-digit year nor a range of two"),
+    ('"1890-1901"', "between 1900 and 2100"),
+    ("2005", "years must be a list of years or a text of years and ranges, not 2005"),
+])
+def test_malformed_years_name_the_key_and_the_fix(text, says):
+    with pytest.raises(ProblemsError) as info:
+        parse_study(MINIMAL.replace("[2005, 2010]", text))
+    (problem,) = info.value.problems
+    assert problem.key == "study.years"
+    assert says in problem.message
+    assert 'years = "2001-2020"' in problem.fix and "[2001, 2002, 2003]" in problem.fix
+    assert "study.years" in str(info.value) and "fix:" in str(info.value)
+
+
+def test_a_twenty_year_range_reaches_every_input_path(tmp_path):
+    study = parse_study(MINIMAL.replace("[2005, 2010]", '"2001-2020"'), root=tmp_path)
+    ndvi = [p.name for p in study.raster_files() if p.name.startswith("ndvi_")]
+    assert ndvi == [f"ndvi_{y}.tif" for y in range(2001, 2021)]
+    # the manifest's parameters carry the years as a list, whatever the file wrote
+    assert study.model_dump(mode="json")["study"]["years"] == list(range(2001, 2021))

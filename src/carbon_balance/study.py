@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .casa.tables import TABLE_NAMES
 from .errors import Problem, ProblemsError, StudyError
@@ -85,26 +86,82 @@ def check_placeholders(pattern: str) -> str:
     return pattern
 
 
+#: The fix of every problem with ``[study] years``.
+YEARS_FIX = ('write the years as a list, years = [2001, 2002, 2003], or as a text of years '
+             'and ranges (both ends included), years = "2001-2020" or "2001-2005, 2010"')
+#: The calendar years a study may hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def parse_years(text: str) -> list[int]:
+    """The years of a range text: ``"2001-2020"`` (both ends included), ``"2005"``, or
+    pieces separated by commas, ``"2001-2005, 2010"``; ascending, each year once.
+
+    Raises ``ValueError`` saying which piece is wrong (the callers add :data:`YEARS_FIX`).
+    """
+    pieces = [p.strip() for p in str(text).split(",")]
+    if not any(pieces):
+        raise ValueError("the years text is empty")
+    years: list[int] = []
+    whole = f" in {text!r}" if len(pieces) > 1 else ""
+    for piece in pieces:
+        if not piece:
+            raise ValueError(f"empty piece between commas in {text!r}")
+        ends = [e.strip() for e in piece.replace("\u2013", "-").split("-")]
+        if len(ends) > 2 or not all(e.isascii() and e.isdigit() and len(e) == 4 for e in ends):
+            raise ValueError(f"{piece!r}{whole} is neither a four-digit year nor a "
+                             "range of two (2001-2020)")
+        first, last = int(ends[0]), int(ends[-1])
+        if last < first:
+            raise ValueError(f"the range {piece!r} ends before it starts; write the earlier "
+                             f"year first ({last}-{first})")
+        if years and first <= years[-1]:
+            raise ValueError(f"{piece!r}{whole} repeats or comes before {years[-1]}; "
+                             "the pieces must be ascending and must not overlap")
+        years += range(first, last + 1)
+    return years
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StudySection(_Section):
     name: str = Field(description="Name of the study, used in titles and the report.")
-    years: list[int] = Field(min_length=1, description="Study years, ascending.")
+    years: list[int] = Field(min_length=1, description="Study years, ascending: a list "
+                             "[2005, 2010, 2015, 2020] or a text of years and ranges, both "
+                             "ends included: \"2001-2020\", \"2001-2005, 2010\".")
     description: str = Field("", description="Free text shown in the report.")
     generated_inputs: bool = Field(
         False, description="True when some inputs are generated (synthetic), not observed; "
         "every figure and page then says so.")
     generated_note: str = Field("", description="What is generated, shown with the label.")
 
+    @field_validator("years", mode="before")
+    @classmethod
+    def _years_text(cls, v):
+        if isinstance(v, list):
+            return v
+        if not isinstance(v, str):
+            raise PydanticCustomError("years_type", "years must be a list of years or a "
+                                      "text of years and ranges, not {given}",
+                                      {"given": repr(v), "fix": YEARS_FIX})
+        try:
+            return parse_years(v)
+        except ValueError as exc:
+            raise PydanticCustomError("years_text", "{reason}",
+                                      {"reason": str(exc), "fix": YEARS_FIX}) from None
+
     @field_validator("years")
     @classmethod
     def _years_sorted(cls, v: list[int]) -> list[int]:
         if sorted(set(v)) != list(v):
-            raise ValueError("years must be unique and ascending, e.g. [2005, 2010, 2015, 2020]")
-        if any(y < 1900 or y > 2100 for y in v):
-            raise ValueError("years must be four-digit calendar years between 1900 and 2100")
+            raise PydanticCustomError("years_order", "years must be unique and ascending, "
+                                      "e.g. [2005, 2010, 2015, 2020]", {"fix": YEARS_FIX})
+        if any(y < FIRST_YEAR or y > LAST_YEAR for y in v):
+            raise PydanticCustomError("years_range", "years must be four-digit calendar "
+                                      f"years between {FIRST_YEAR} and {LAST_YEAR}",
+                                      {"fix": YEARS_FIX})
         return v
 
 
@@ -390,7 +447,8 @@ def problems_from_validation(exc: ValidationError, file: str) -> list[Problem]:
                                     f"add '{loc[-1]}' (see docs/study-file.md)"))
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(msg, file, key, "correct the value (see docs/study-file.md)"))
+            fix = (err.get("ctx") or {}).get("fix") or "correct the value (see docs/study-file.md)"
+            problems.append(Problem(msg, file, key, fix))
     return problems
 
 

@@ -249,3 +249,98 @@ def test_high_ndvi_minimum_warns(caplog):
     with caplog.at_level(logging.WARNING, logger="carbon_balance.grid.bounds"):
         caplog.clear()
         assert warn_high_minimum({9: (0.12, 0.7)}) == [] and not caplog.records
+
+
+# --- issue 16: many years, the histograms of one scan in memory --------------------------
+SERIES = (2001, 2002, 2003, 2004, 2005)
+
+
+def _series_fields() -> dict:
+    """Five years, NDVI of the vegetated cells rising by a different step each year (so
+    each year's own bounds differ from the pooled ones) and the study's years as a range."""
+    base = climate(11)
+    veg = _vegetated(_casa_codes(base["vegetation"]))
+    valid = base["ndvi"] != -3000
+    out = {}
+    for i, year in enumerate(SERIES):
+        ndvi = base["ndvi"].copy()
+        ndvi[valid & veg[None]] += [0, 150, 90, 400, 260][i]
+        out[year] = dict(base, ndvi=ndvi)
+    return out
+
+
+@pytest.mark.parametrize("pool", ["study", "year"])
+def test_five_year_range_study_pools_bounds_as_numpy_does(tmp_path, pool):
+    fields = _series_fields()
+    path = _write(tmp_path / pool, fields, f'\n[casa]\nndvi_bounds_pool = "{pool}"\n')
+    path.write_text(path.read_text().replace(f"years = {list(SERIES)}", 'years = "2001-2005"'))
+    study = load_study(path)
+    assert study.study.years == list(SERIES)
+    write_grids(study, tmp_path / f"{pool}-out", progress=False)
+    table = pd.read_csv(tmp_path / f"{pool}-out/tables/ndvi_bounds.csv",
+                        float_precision="round_trip")
+    pooled = _pooled_bounds(fields, SERIES, _inside())
+    assert sorted(set(table.year)) == list(SERIES)
+    for year in SERIES:
+        expected = pooled if pool == "study" else _pooled_bounds(fields, [year], _inside())
+        rows = table[table.year == year]
+        assert set(rows.code) == set(expected)
+        for _, row in rows.iterrows():
+            assert (row.ndvi_min, row.ndvi_max) == expected[row.code]
+        assert set(rows.pool_years.astype(str)) == {"2001-2005" if pool == "study" else str(year)}
+        # n_pixels: the cells of the type inside the units, over the years pooled
+        codes = _casa_codes(fields[year]["vegetation"])[_inside()]
+        n_years = len(SERIES) if pool == "study" else 1
+        for _, row in rows.iterrows():
+            assert row.n_pixels == n_years * int((codes == row.code).sum())
+    if pool == "year":   # the years' own bounds differ: the test sees a pooling mix-up
+        assert _pooled_bounds(fields, [2001], _inside()) != _pooled_bounds(fields, [2004],
+                                                                            _inside())
+
+
+def _quantised_scan(seed: int, shift: float):
+    """A Scan of generated NDVI on 1e-4 steps (no refinement pass) and its values."""
+    from carbon_balance.grid import percentiles as pct
+
+    rng = np.random.default_rng(seed)
+    codes = rng.choice([1, 2, 4], size=(30, 40)).astype(np.float32)
+    ndvi = np.round(np.clip(0.4 + shift + 0.2 * rng.standard_normal((12, 30, 40)), -0.2, 0.95),
+                    4).astype(np.float32)
+    return pct.scan_block(ndvi, codes), ndvi, codes
+
+
+def test_scan_pool_holds_one_scan_whatever_the_years_and_gives_numpys_percentiles():
+    from carbon_balance.grid.bounds import ScanPool
+
+    made = {2000 + i: _quantised_scan(i, 0.02 * i) for i in range(6)}
+    one = made[2000][0]
+    one_scan = one.counts.nbytes + one.mins.nbytes + one.maxs.nbytes
+    study = ScanPool("study", modes=("percentile", "zhu"), lower=5, upper=95, wins=None,
+                     run=None)
+    year = ScanPool("year", modes=("percentile",), lower=5, upper=95, wins=None, run=None)
+    for y, (scan, _, _) in made.items():
+        study.add(y, scan, specs={})
+        year.add(y, scan, specs={})
+        assert study.histogram_bytes == one_scan     # not one scan per year
+        assert year.histogram_bytes == 0             # per-year bounds, no histograms
+    values = np.concatenate([n.reshape(12, -1) for _, n, _ in made.values()], axis=1)
+    codes = np.concatenate([np.broadcast_to(c.reshape(-1), (12, c.size)) for _, _, c in
+                            made.values()], axis=1)
+    vegetated = casa.vegetation_types().set_index("code")["vegetated"]
+    pooled = study.bounds("percentile")
+    zhu = study.bounds("zhu")
+    assert sorted(pooled) == list(made)
+    for k in (1, 2, 4):
+        v = values[codes == k].astype(np.float64)
+        lo, hi = np.percentile(v, [5, 95])
+        if vegetated[k]:
+            assert pooled[2003][0][k] == (lo, hi) and zhu[2003][0][k] == (0.023, hi)
+            assert pooled[2003][1][k] == v.size
+        own = made[2005][1][:, made[2005][2] == k].astype(np.float64)
+        if vegetated[k]:
+            assert year.bounds()[2005][0][k] == tuple(np.percentile(own, [5, 95]))
+    assert {r[3] for r in pooled.values()} == {"2000-2005"}
+    # the cell counts of the bounds table survive the dropped histograms
+    assert year.bounds()[2001][2].cells.tolist() == made[2001][0].cells.tolist()
+    with pytest.raises(ValueError, match="ascending"):
+        study.add(2003, made[2003][0], specs={})

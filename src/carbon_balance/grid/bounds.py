@@ -8,9 +8,10 @@ counted as such, and can be kept in a disk scratch for the NPP pass (:func:`ndvi
 
 What the histograms pool (METHOD.md section 1): only cells at least partly inside a unit
 (:class:`UnitFootprint`; the value checks still see every cell), and by default every
-study year together (the scans of the years are merged before the percentiles are read:
-:func:`merge_scans`), so that greening between years shows in NPP instead of being
-ranked away by per-year bounds.
+study year together (each year's scan is merged into one running scan as it arrives,
+:class:`ScanPool`, and the percentiles are read off the merge), so that greening between
+years shows in NPP instead of being ranked away by per-year bounds; a 20-year study holds
+the histograms of one scan, not twenty.
 """
 
 from __future__ import annotations
@@ -214,33 +215,103 @@ def unit_footprint(study, grid, units=None) -> "UnitFootprint | None":
     return UnitFootprint(units, grid)
 
 
+class ScanPool:
+    """The NDVI scans of the study years, pooled as they arrive, so that the memory held
+    is that of one scan whatever the number of years (a scan is N_TYPES x 20,001 bins x
+    3 arrays of 8 bytes, about 10 MB).
+
+    ``pool`` "study": one running merge of the years' histograms (:meth:`Scan.merge`, in
+    year order: the same counts and the same bin extremes as merging them at the end),
+    read off by :meth:`bounds`; "year": each year's bounds are resolved (for every one of
+    ``modes``) when its scan arrives, and the pool keeps those bounds and the scan's cell
+    counts, not its histograms. ``specs`` of every year stay (metadata only): the exact
+    second pass over unquantised NDVI bins reads every pooled year again. The other
+    arguments are those of :func:`resolve_bounds`; ``warn``: log
+    :func:`warn_high_minimum` for each set of bounds.
+    """
+
+    def __init__(self, pool: str, *, modes, lower: float, upper: float, wins, run,
+                 footprint=None, warn: bool = True):
+        if pool not in ("study", "year"):
+            raise ValueError(f"unknown NDVI bounds pool {pool!r}")
+        self.pool, self.modes = pool, tuple(modes)
+        self._resolve = partial(resolve_bounds, lower=lower, upper=upper, wins=wins, run=run)
+        self.footprint, self.warn = footprint, warn
+        self.years: list[int] = []
+        self.merged: pct.Scan | None = None       # "study": the running merge
+        self._sources: list = []                  # "study": (specs, footprint) per year
+        self._resolved: dict = {}                 # "year": {mode: {year: result}}
+
+    def add(self, year: int, scan: pct.Scan, specs: dict) -> None:
+        """Pool the ``scan`` of ``year`` (years in ascending order) made from ``specs``."""
+        if self.years and year <= self.years[-1]:
+            raise ValueError(f"years must be added in ascending order: {year} after "
+                             f"{self.years[-1]}")
+        self.years.append(year)
+        if self.pool == "study":
+            self.merged = scan if self.merged is None else self.merged.merge(scan)
+            self._sources.append((specs, self.footprint))
+            return
+        kept = without_histograms(scan)
+        for mode in self.modes:
+            bounds, n_values = self._resolve(scan, mode=mode,
+                                             sources=[(specs, self.footprint)])
+            if self.warn:
+                warn_high_minimum(bounds)
+            self._resolved.setdefault(mode, {})[year] = (bounds, n_values, kept, str(year))
+
+    def bounds(self, mode: str | None = None) -> dict:
+        """{year: (bounds, n values, the scan they came from, pooled years as text)} for
+        ``mode`` (default: the first of ``modes``). With pool "year" the scan is the
+        year's without its histograms (its cell counts and checks only)."""
+        mode = self.modes[0] if mode is None else mode
+        if mode not in self.modes:
+            raise ValueError(f"NDVI bound mode {mode!r} was not asked of this pool")
+        if self.pool == "year":
+            return dict(self._resolved.get(mode, {}))
+        if self.merged is None:
+            return {}
+        bounds, n_values = self._resolve(self.merged, mode=mode, sources=self._sources)
+        if self.warn:
+            warn_high_minimum(bounds)
+        years = self.years
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+        return {y: (bounds, n_values, self.merged, span) for y in years}
+
+    @property
+    def histogram_bytes(self) -> int:
+        """Bytes of histogram arrays the pool holds (one scan's at most)."""
+        scans = [self.merged] if self.merged is not None else []
+        scans += [r[2] for per_year in self._resolved.values() for r in per_year.values()]
+        unique = {id(sc): sc for sc in scans}.values()
+        return sum(sc.counts.nbytes + sc.mins.nbytes + sc.maxs.nbytes for sc in unique)
+
+
+def without_histograms(scan: pct.Scan) -> pct.Scan:
+    """``scan`` with empty histograms (no bins): its cell counts and value checks only."""
+    import dataclasses
+
+    n = scan.counts.shape[0]
+    return dataclasses.replace(scan, counts=np.zeros((n, 0), scan.counts.dtype),
+                               mins=np.zeros((n, 0), scan.mins.dtype),
+                               maxs=np.zeros((n, 0), scan.maxs.dtype))
+
+
 def pooled_bounds(scans: dict, specs: dict, *, pool: str, mode: str, lower: float,
                   upper: float, wins, run, footprint=None, warn: bool = True) -> dict:
     """The bounds of every year from the years' ``scans`` ({year: Scan}, made over
     ``footprint``) and ``specs`` ({year: year specs}): ``pool`` "study" merges the scans
-    of every year into one set of bounds, "year" takes each alone.
+    of every year into one set of bounds, "year" takes each alone (a :class:`ScanPool`
+    fed with every scan at once; the grid passes feed theirs year by year).
 
     Returns {year: (bounds, n values, the scan they came from, pooled years as text)};
     ``warn``: log :func:`warn_high_minimum` for each set of bounds.
     """
-    years = sorted(scans)
-    if pool == "study":
-        groups = [years]
-    elif pool == "year":
-        groups = [[y] for y in years]
-    else:
-        raise ValueError(f"unknown NDVI bounds pool {pool!r}")
-    out = {}
-    for group in groups:
-        scan = merge_scans(scans[y] for y in group)
-        bounds, n_values = resolve_bounds(scan, mode=mode, lower=lower, upper=upper, wins=wins,
-                                          run=run, sources=[(specs[y], footprint) for y in group])
-        if warn:
-            warn_high_minimum(bounds)
-        span = f"{group[0]}-{group[-1]}" if len(group) > 1 else str(group[0])
-        for y in group:
-            out[y] = (bounds, n_values, scan, span)
-    return out
+    scan_pool = ScanPool(pool, modes=(mode,), lower=lower, upper=upper, wins=wins, run=run,
+                         footprint=footprint, warn=warn)
+    for year in sorted(scans):
+        scan_pool.add(year, scans[year], specs[year])
+    return scan_pool.bounds()
 
 
 def study_bounds(study, grid, wins, lut, *, run, modes, units=None) -> dict[int, list[dict]]:
@@ -251,12 +322,15 @@ def study_bounds(study, grid, wins, lut, *, run, modes, units=None) -> dict[int,
 
     c = study.casa
     footprint = unit_footprint(study, grid, units)
-    specs = {y: year_specs(study, y, grid, lut) for y in study.study.years}
-    scans = {y: ndvi_scan(specs[y], wins, run=run, footprint=footprint) for y in specs}
-    per_mode = [pooled_bounds(scans, specs, pool=c.ndvi_bounds_pool, mode=m,
-                              lower=c.lower_percentile, upper=c.upper_percentile, wins=wins,
-                              run=run, footprint=footprint, warn=False) for m in modes]
-    return {y: [kernel_bounds(b[y][0]) for b in per_mode] for y in specs}
+    scan_pool = ScanPool(c.ndvi_bounds_pool, modes=list(dict.fromkeys(modes)), lower=c.lower_percentile,
+                         upper=c.upper_percentile, wins=wins, run=run, footprint=footprint,
+                         warn=False)
+    for y in study.study.years:      # one year's histograms in memory at a time
+        specs = year_specs(study, y, grid, lut)
+        scan_pool.add(y, ndvi_scan(specs, wins, run=run, footprint=footprint), specs)
+    per_mode = {m: scan_pool.bounds(m) for m in scan_pool.modes}
+    return {y: [kernel_bounds(per_mode[m][y][0]) for m in modes]
+            for y in study.study.years}
 
 
 def warn_high_minimum(bounds: dict, *, threshold: float = HIGH_NDVI_MIN) -> list[int]:

@@ -6,9 +6,10 @@ Per year (step 2 of every year before the first step 3):
    only; windows are read chunk by chunk later);
 2. one histogram reduction over NDVI and vegetation gives the run-time NDVI and class
    checks and the histograms of the cells inside the units; every year is scanned before
-   the first NPP pass, and the histograms, merged over the study years (``[casa]
-   ndvi_bounds_pool = "study"``, the default) or taken alone (``"year"``), give the NDVI
-   bounds of each type (:mod:`.bounds`);
+   the first NPP pass, and the histograms, merged into one running scan as the years
+   come (``[casa] ndvi_bounds_pool = "study"``, the default) or resolved alone
+   (``"year"``), give the NDVI bounds of each type (:class:`~.bounds.ScanPool`: the
+   histograms of one scan in memory, whatever the number of years);
 3. one dask task per chunk reads the chunk's windows of every input, runs the CASA
    kernel on them (:func:`~.evaluate.carbon_arrays`), stores the result into tiled
    GeoTIFFs and returns the chunk's value ranges for the run-time checks; the files are
@@ -32,8 +33,8 @@ from ..errors import ProblemsError
 from ..progress import item, stage
 from ..outputs import InputHashes, atomic_output, check_can_write, write_manifest
 from ..study import Study, load_study
-from .bounds import (BOUNDS_COLUMNS, bounds_rows, kernel_bounds, ndvi_scan, ndvi_scratch,
-                     pooled_bounds, scan_problems, unit_footprint)
+from .bounds import (BOUNDS_COLUMNS, ScanPool, bounds_rows, kernel_bounds, ndvi_scan,
+                     ndvi_scratch, scan_problems, unit_footprint)
 from .raster_checks import class_lookup, raster_problems, value_problems, value_range
 from .evaluate import carbon_arrays, single_threaded_kernel
 from .readers import read_chunk, year_specs
@@ -140,7 +141,10 @@ def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
     bounds, then the NPP pass of each year (one item of the progress stage each)."""
     c = study.casa
     generated = (study.study.generated_note or "") if study.study.generated_inputs else None
-    out, specs, scratches, scans = {}, {}, {}, {}
+    out, specs, scratches = {}, {}, {}
+    # each year's histograms are merged (or, pooled per year, resolved) as they come
+    scan_pool = ScanPool(c.ndvi_bounds_pool, modes=(c.ndvi_bounds,), lower=c.lower_percentile,
+                         upper=c.upper_percentile, wins=wins, run=runner, footprint=footprint)
     try:
         for year in study.study.years:       # the histogram pass of every year ...
             item(year)
@@ -148,19 +152,20 @@ def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
             specs[year] = year_specs(study, year, grid, lut, log_alignment=True)
             # created after the earlier years' scratches are written: the disk check sees them
             scratches[year] = ndvi_scratch(specs[year]["ndvi"], folder)
-            scans[year] = ndvi_scan(specs[year], wins, run=runner, scratch=scratches[year],
-                                    footprint=footprint)
-            problems = scan_problems(specs[year], scans[year], study.inputs.vegetation.classes)
+            scan = ndvi_scan(specs[year], wins, run=runner, scratch=scratches[year],
+                             footprint=footprint)
+            problems = scan_problems(specs[year], scan, study.inputs.vegetation.classes)
             if any(p.fatal for p in problems):
                 raise ProblemsError(problems)
+            scan_pool.add(year, scan, specs[year])
+            del scan
         runner.year = None
-        resolved = pooled_bounds(scans, specs, pool=c.ndvi_bounds_pool, mode=c.ndvi_bounds,
-                                 lower=c.lower_percentile, upper=c.upper_percentile,
-                                 wins=wins, run=runner, footprint=footprint)
+        resolved = scan_pool.bounds()
+        del scan_pool
         for year in study.study.years:       # ... then the NPP pass of each year
             item(year)
             runner.year = year
-            bounds, n_values, scan, span = resolved[year]
+            bounds, n_values, scan, span = resolved.pop(year)
             rows += bounds_rows(year, bounds, n_values, scan, c.ndvi_bounds,
                                 pool=c.ndvi_bounds_pool, pool_years=span,
                                 pool_area="grid" if footprint is None else "units")

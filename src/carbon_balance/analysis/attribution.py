@@ -100,7 +100,8 @@ def decompose(f: Callable[[dict], object], x1: Mapping[str, object],
 
     ``f`` takes a dict {input name: value} (the keys of ``x1``); ``drivers``: the inputs
     taken one at a time from the other year (default: every key of ``x1``). Inputs that
-    are not drivers keep their own year's value in every evaluation.
+    are not drivers keep their own year's value in every evaluation. ``f`` is called on
+    ``x1``, then ``x2``, then with each driver from year 2, then with each from year 1.
     """
     drivers = list(x1) if drivers is None else list(drivers)
     missing = [d for d in drivers if d not in x1 or d not in x2]
@@ -108,9 +109,10 @@ def decompose(f: Callable[[dict], object], x1: Mapping[str, object],
         raise ValueError(f"both states need the same inputs, with every driver "
                          f"(missing: {missing}; {sorted(x1)} vs {sorted(x2)})")
     x1, x2 = dict(x1), dict(x2)
+    f1, f2 = f(x1), f(x2)
     forward = {d: f({**x1, d: x2[d]}) for d in drivers}
     backward = {d: f({**x2, d: x1[d]}) for d in drivers}
-    return decompose_evaluations(f(x1), f(x2), forward, backward)
+    return decompose_evaluations(f1, f2, forward, backward)
 
 
 def dominant_driver(contributions: Mapping[str, object]) -> np.ndarray:

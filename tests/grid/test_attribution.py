@@ -64,6 +64,7 @@ def test_built_up_cell_gives_its_nep_to_land_cover_and_nodata_counts_zero():
     assert out["ndvi"][1, 1] == pytest.approx(-nep1[1, 1], rel=1e-6)
     assert out["nep_change"][1, 1] == pytest.approx(-nep1[1, 1], rel=1e-6)
     assert all(np.isnan(out[k][2, 3]) for k in LAYERS)
+    np.testing.assert_allclose(out["nep_from"], nep1, rtol=1e-6)
     # elsewhere nothing changed
     mask = np.ones(nep1.shape, bool)
     mask[0, 0] = mask[1, 1] = mask[2, 3] = False
@@ -86,6 +87,7 @@ def test_grids_add_up_and_match_the_nep_grids(tmp_path):
     both = np.isnan(n1) & np.isnan(n2)
     assert both.any() and not both.all()
     assert np.isnan(layers["nep_change"][both]).all()
+    np.testing.assert_allclose(layers["nep_from"], n1, atol=1e-3)   # NaN where n1 is
     expected = np.where(np.isnan(n2), 0, n2) - np.where(np.isnan(n1), 0, n1)
     np.testing.assert_allclose(layers["nep_change"][~both], expected[~both], atol=2e-3)
     total = sum(layers[k] for k in (*DRIVERS, "interaction"))

@@ -6,7 +6,7 @@ both years (:func:`~.readers.read_chunk`), evaluates the CASA chain
 from the other year, in both orders) with one set of NDVI bounds for every evaluation,
 splits the change with :func:`carbon_balance.analysis.attribution.decompose` and stores
 
-    attribution/{from}_{to}/nep_change.tif, ndvi.tif, temperature.tif, precipitation.tif,
+    attribution/{from}_{to}/nep_from.tif, nep_change.tif, ndvi.tif, temperature.tif, precipitation.tif,
     radiation.tif, land_cover.tif, interaction.tif
 
 float32 COGs [g C m-2 yr-1], nodata -9999 (:mod:`.writers`). ``nep_change`` is the sum of
@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 #: The input each driver is read from.
 INPUT_OF = {"ndvi": "ndvi", "temperature": "temperature", "precipitation": "precipitation",
             "radiation": "radiation", "land_cover": "vegetation"}
-#: The output grids, in the order of the task's result.
-LAYERS = ("nep_change", *DRIVERS, "interaction")
+#: The output grids, in the order of the task's result: the first year's NEP (the baseline
+#: of the waterfalls: CS of the first year), its change, the contributions, the interaction.
+LAYERS = ("nep_from", "nep_change", *DRIVERS, "interaction")
 #: Index of NEP in :func:`~.evaluate.carbon_arrays`' result.
 NEP = 2
 
@@ -69,28 +70,30 @@ def attribution_arrays(first: dict, second: dict, *, bounds: dict, rn_coefficien
     (12, y, x) [-, °C, mm month-1, MJ m-2 month-1]; vegetation (y, x) casa codes);
     ``bounds``: {casa code: (ndvi_min, ndvi_max)} for every evaluation.
 
-    Returns float32 (7, y, x) [g C m-2 yr-1]: the NEP change, the contribution of each of
-    :data:`~carbon_balance.analysis.attribution.DRIVERS`, the interaction (:data:`LAYERS`);
-    NEP that is nodata in an evaluation counts as 0, and cells with nodata NEP in both
-    years are NaN.
+    Returns float32 (8, y, x) [g C m-2 yr-1] (:data:`LAYERS`): the first year's NEP (NaN
+    where nodata), the NEP change, the contribution of each of
+    :data:`~carbon_balance.analysis.attribution.DRIVERS`, the interaction. NEP that is
+    nodata in an evaluation counts as 0 in the change and the contributions, which are
+    NaN only where NEP is nodata in both years.
     """
     params = dict(bounds=bounds, rn_coefficient=rn_coefficient, rh_coefficient=rh_coefficient)
-    nodata = []
+    evaluations = []
 
     def nep(x: dict) -> np.ndarray:
         out = carbon_arrays(x["ndvi"], x["temperature"], x["precipitation"], x["radiation"],
-                            x["land_cover"], **params)[NEP].astype(np.float64)
-        nodata.append(np.isnan(out))
-        return np.where(np.isnan(out), 0.0, out)
+                            x["land_cover"], **params)[NEP]
+        evaluations.append(out)
+        return np.where(np.isnan(out), 0.0, out.astype(np.float64))
 
     x1 = {d: first[INPUT_OF[d]] for d in DRIVERS}
     x2 = {d: second[INPUT_OF[d]] for d in DRIVERS}
     d = decompose(nep, x1, x2, DRIVERS)
-    missing = nodata[0] & nodata[1]   # decompose evaluates f(x1), f(x2) first
+    first_nep = evaluations[0]   # decompose evaluates f(x1), f(x2) first
+    missing = np.isnan(first_nep) & np.isnan(evaluations[1])
     layers = [d.change, *(d.contributions[k] for k in DRIVERS), d.interaction]
     out = np.stack(layers).astype(np.float32)
     out[:, missing] = np.nan
-    return out
+    return np.concatenate([first_nep.astype(np.float32)[None], out])
 
 
 def _attribution_task(first, second, rows, cols, bounds, params, target):

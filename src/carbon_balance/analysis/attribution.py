@@ -46,8 +46,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..constants import CO2_PER_C
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The drivers of a CS change, in the order of every table and figure.
 DRIVERS = ("ndvi", "temperature", "precipitation", "radiation", "land_cover")
@@ -123,3 +129,83 @@ def dominant_driver(contributions: Mapping[str, object]) -> np.ndarray:
     valid = np.isfinite(stack).any(axis=0)
     index = np.argmax(np.where(np.isfinite(stack), stack, -np.inf), axis=0)
     return np.where(valid, np.asarray(names, dtype=object)[index], "")
+
+
+# ---------------------------------------------------------------------------- per unit
+
+#: Columns of tables/attribution.csv (then :data:`BALANCE_COLUMNS`).
+TABLE_COLUMNS = ["unit_id", "from_year", "to_year", "cs_change_t_c",
+                 *(f"{d}_t_c" for d in DRIVERS), "interaction_t_c"]
+#: Columns after :data:`TABLE_COLUMNS`: CS of the first year (the baseline of the
+#: waterfalls) and the CB change = CE change − CS change (in the basis unit, as cb_t).
+BALANCE_COLUMNS = ["cs_from_t_c", "ce_change_t_co2", "cb_change_t", "basis"]
+#: Columns of tables/attribution_groups.csv.
+GROUP_COLUMNS = ["level", "group", *TABLE_COLUMNS[1:], *BALANCE_COLUMNS]
+
+
+def unit_table(unit_ids, year_from: int, year_to: int, sums: Mapping[str, object], *,
+               ce_change_t_co2=None, basis: str = "CO2", co2_per_c: float = CO2_PER_C
+               ) -> "pd.DataFrame":
+    """tables/attribution.csv: one row per unit.
+
+    ``sums``: zonal sums [t C] per unit of the grids "nep_from", "nep_change", each
+    driver and "interaction" (:data:`carbon_balance.grid.attribution.LAYERS`);
+    ``ce_change_t_co2``: CE(year_to) − CE(year_from) per unit [t CO2] (None: no
+    emissions, the balance columns are empty); ``basis``: "CO2" (CB in t CO2, CS x
+    ``co2_per_c`` [t CO2 per t C], IPCC 2006 vol. 4 eq. 2.7) or "C" (CB in t C, CE /
+    ``co2_per_c``), as units.csv's ``cb_t``.
+
+    CB change = CE change − CS change [basis unit]: CB = CE − CS each year
+    (METHOD.md section 4), so the change of the difference is the difference of changes.
+    """
+    import pandas as pd
+
+    ids = list(unit_ids)
+    t = pd.DataFrame({"unit_id": ids, "from_year": int(year_from), "to_year": int(year_to)})
+    t["cs_change_t_c"] = np.asarray(sums["nep_change"], float)
+    for d in DRIVERS:
+        t[f"{d}_t_c"] = np.asarray(sums[d], float)
+    t["interaction_t_c"] = np.asarray(sums["interaction"], float)
+    t["cs_from_t_c"] = np.asarray(sums["nep_from"], float)
+    ce = (np.full(len(ids), np.nan) if ce_change_t_co2 is None
+          else np.asarray(ce_change_t_co2, float))
+    t["ce_change_t_co2"] = ce
+    t["cb_change_t"] = cb_change(ce, t["cs_change_t_c"].to_numpy(), basis=basis,
+                                 co2_per_c=co2_per_c)
+    t["basis"] = basis
+    return t[TABLE_COLUMNS + BALANCE_COLUMNS]
+
+
+def cb_change(ce_change_t_co2, cs_change_t_c, *, basis: str = "CO2",
+              co2_per_c: float = CO2_PER_C) -> np.ndarray:
+    """CE change − CS change in the ``basis`` unit [t CO2 or t C]."""
+    ce = np.asarray(ce_change_t_co2, float)
+    cs = np.asarray(cs_change_t_c, float)
+    if basis == "CO2":
+        return ce - cs * co2_per_c
+    if basis == "C":
+        return ce / co2_per_c - cs
+    raise ValueError(f"unknown basis {basis!r} (CO2 or C)")
+
+
+def group_table(table: "pd.DataFrame", groups: Mapping[str, object]) -> "pd.DataFrame":
+    """tables/attribution_groups.csv: the unit rows of :func:`unit_table` summed per group
+    (``groups``: {unit_id: group name or None}; units without a group are in no group
+    row) and over the region (``level`` "region", ``group`` empty). A sum with a NaN
+    (a unit without emissions) is NaN."""
+    import pandas as pd
+
+    numeric = [c for c in TABLE_COLUMNS + BALANCE_COLUMNS
+               if c not in ("unit_id", "from_year", "to_year", "basis")]
+    t = table.assign(group=[groups.get(u) for u in table.unit_id])
+
+    def total(rows, level, name):
+        row = {"level": level, "group": name, "from_year": int(rows.from_year.iloc[0]),
+               "to_year": int(rows.to_year.iloc[0]), "basis": rows.basis.iloc[0]}
+        row.update({c: rows[c].sum(min_count=1) if rows[c].notna().all() else np.nan
+                    for c in numeric})
+        return row
+
+    out = [total(rows, "group", name) for name, rows in t[t.group.notna()].groupby("group")]
+    out.append(total(t, "region", None))
+    return pd.DataFrame(out)[GROUP_COLUMNS]

@@ -240,6 +240,15 @@ class GridSection(_Section):
     chunk_size: int = Field(1024, ge=16, description="Chunk edge in pixels for dask.")
 
 
+class ChecksSection(_Section):
+    """How strictly the inputs are checked (docs/bad-input.md)."""
+
+    min_valid_fraction: float = Field(
+        0.5, ge=0, le=1, allow_inf_nan=False, description="Smallest share of valid (not "
+        "nodata, finite) values an input may have inside the units (the whole grid without "
+        "units) in any year; below it the run stops naming the file, the year and the share.")
+
+
 class UnitsSection(_Section):
     path: str = Field(description="Polygons: GeoPackage, Shapefile or GeoJSON.")
 
@@ -361,6 +370,7 @@ class Study(_Section):
     gdp: GdpSection | None = None
     zoning: ZoningSection = ZoningSection()
     accounting: AccountingSection = AccountingSection()
+    checks: ChecksSection = ChecksSection()
     uncertainty: UncertaintySection = UncertaintySection()
     reference: ReferenceSection | None = None
     root: Path = Field(Path("."), exclude=True)
@@ -405,7 +415,7 @@ class Study(_Section):
 _SECTION_KEYS: dict[str, Any] = {
     "": Study, "study": StudySection, "casa": CasaSection, "grid": GridSection,
     "units": UnitsSection, "emissions": EmissionsSection, "gdp": GdpSection,
-    "zoning": ZoningSection, "accounting": AccountingSection,
+    "zoning": ZoningSection, "accounting": AccountingSection, "checks": ChecksSection,
     "uncertainty": UncertaintySection, "inputs": Inputs,
     "reference": ReferenceSection,
 }

@@ -27,6 +27,7 @@ SECTIONS = [
     ("zoning", s.ZoningSection, "Carbon balance zoning (METHOD.md section 5)."),
     ("accounting", s.AccountingSection, "How NEP is summed over the units (METHOD.md "
      "section 3)."),
+    ("checks", s.ChecksSection, "How strictly the inputs are checked (docs/bad-input.md)."),
     ("uncertainty", s.UncertaintySection, "What `carbon-balance uncertainty` draws, and its "
      "bound-mode scenarios (docs/uncertainty.md)."),
     ("reference", s.ReferenceSection, "Optional: an independent annual NPP product; `run` "

@@ -93,6 +93,9 @@ class Scan:
     ndvi_max: float = -np.inf
     unknown_cells: int = 0  # cells whose code is missing from the class table
     unknown_codes: frozenset = frozenset()
+    #: cells scanned inside the units, any vegetation (the grid engine's valid-share
+    #: check, grid/valid_share.py); 0 when the caller does not count them
+    inside_cells: int = 0
 
     @classmethod
     def empty(cls, n_types: int = N_TYPES) -> "Scan":
@@ -104,7 +107,8 @@ class Scan:
                     np.maximum(self.maxs, other.maxs), self.cells + other.cells,
                     min(self.ndvi_min, other.ndvi_min), max(self.ndvi_max, other.ndvi_max),
                     self.unknown_cells + other.unknown_cells,
-                    self.unknown_codes | other.unknown_codes)
+                    self.unknown_codes | other.unknown_codes,
+                    self.inside_cells + other.inside_cells)
 
 
 def _values(ndvi) -> np.ndarray:

@@ -86,15 +86,16 @@ class UnitFootprint:
 
 
 def _split(codes: np.ndarray, footprint, rows, cols):
-    """(codes pooled for the bounds, codes only checked): the chunk's cells inside the
-    ``footprint`` and those outside (NaN elsewhere); (codes, None) without a footprint."""
+    """(codes pooled for the bounds, codes only checked, number of cells inside): the
+    chunk's cells inside the ``footprint`` and those outside (NaN elsewhere); (codes,
+    None, all cells) without a footprint."""
     if footprint is None:
-        return codes, None
+        return codes, None, codes.size
     inside = footprint.mask(rows, cols)
     if inside.all():
-        return codes, None
+        return codes, None, codes.size
     outside = np.where(inside, np.nan, codes).astype(np.float32)
-    return np.where(inside, codes, np.nan).astype(np.float32), outside
+    return np.where(inside, codes, np.nan).astype(np.float32), outside, int(inside.sum())
 
 
 def _checks_only(pooled: pct.Scan, other: pct.Scan) -> pct.Scan:
@@ -112,7 +113,7 @@ def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None, footprint=None):
     stored as small integers is counted as such and, with a ``scratch``, kept for the NPP
     pass, which then need not decode it again."""
     codes, raw = _codes(veg_spec, rows, cols)
-    pooled, other = _split(codes, footprint, rows, cols)
+    pooled, other, n_inside = _split(codes, footprint, rows, cols)
     if not ndvi_spec.small_integers:
         ndvi = read_window(ndvi_spec, rows, cols)
         scan = partial(pct.scan_block, ndvi)
@@ -123,12 +124,13 @@ def _scan_task(ndvi_spec, veg_spec, rows, cols, scratch=None, footprint=None):
         scan = partial(pct.scan_integer_block, integers,
                        value_of=partial(values_from_integers, ndvi_spec))
     out = scan(pooled, raw_codes=raw)
+    out.inside_cells = n_inside   # for the valid-share check (valid_share.py)
     return out if other is None else _checks_only(out, scan(other, raw_codes=raw))
 
 
 def _gather_task(ndvi_spec, veg_spec, rows, cols, bins, footprint=None):
     codes, _ = _codes(veg_spec, rows, cols)
-    pooled, _ = _split(codes, footprint, rows, cols)
+    pooled, _, _ = _split(codes, footprint, rows, cols)
     return pct.gather_block(read_window(ndvi_spec, rows, cols), pooled, bins)
 
 

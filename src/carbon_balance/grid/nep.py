@@ -33,6 +33,7 @@ from ..errors import ProblemsError
 from ..progress import item, stage
 from ..outputs import InputHashes, atomic_output, check_can_write, write_manifest
 from ..study import Study, load_study
+from . import valid_share
 from .bounds import (BOUNDS_COLUMNS, ScanPool, bounds_rows, kernel_bounds, ndvi_scan,
                      ndvi_scratch, scan_problems, unit_footprint)
 from .raster_checks import class_lookup, raster_problems, value_problems, value_range
@@ -48,13 +49,16 @@ log = logging.getLogger(__name__)
 CHECKED = ("temperature", "precipitation", "radiation")
 
 
-def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
+def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None, footprint=None):
     """Read one chunk of every input (NDVI from the ``scratch`` when there is one), run
     CASA on it, store it; return the exact value ranges of the climate inputs in the
-    chunk (for the run-time checks)."""
+    chunk and their (valid, total) values inside the ``footprint`` (for the run-time
+    checks)."""
     integers = scratch.take(rows, cols) if scratch is not None else None
     data = read_chunk(specs, rows, cols, ndvi_integers=integers)
     ranges = {name: value_range(data[name]) for name in CHECKED}
+    inside = valid_share.inside_mask(footprint, rows, cols)
+    ranges["valid"] = {name: valid_share.count(data[name], inside) for name in CHECKED}
     # chunks already run in parallel: one kernel thread each
     with single_threaded_kernel():
         out = carbon_arrays(data["ndvi"], data["temperature"], data["precipitation"],
@@ -66,16 +70,19 @@ def _carbon_task(specs, rows, cols, bounds, params, target, scratch=None):
 
 def _merge_ranges(*parts):
     return {name: (min(p[name][0] for p in parts), max(p[name][1] for p in parts))
-            for name in CHECKED}
+            for name in CHECKED} | {"valid": valid_share.add(*(p["valid"] for p in parts))}
 
 
 def write_year(specs, grid, bounds, folder: Path, *, casa, monthly, wins, run, lock,
-               tags_of, inputs, scratch=None) -> dict[str, Path]:
+               tags_of, inputs, scratch=None, footprint=None,
+               min_valid_fraction: float = 0.0) -> dict[str, Path]:
     """The NPP pass of one year into ``folder``: npp.tif, rh.tif, nep.tif (and monthly).
 
     ``casa``: the [casa] section (coefficients); ``inputs``: the [inputs] section (the
     declared units, for the run-time value checks); ``tags_of(quantity)``: file metadata.
-    Raises :class:`ProblemsError` when a climate input's range over the grid is refused.
+    Raises :class:`ProblemsError` when a climate input's range over the grid is refused,
+    or its share of valid values inside the ``footprint`` (the units; None: the grid) is
+    below ``min_valid_fraction`` (:mod:`.valid_share`).
     """
     folder.mkdir(parents=True, exist_ok=True)
     layout, files = grid_layout(folder, monthly)
@@ -88,8 +95,10 @@ def write_year(specs, grid, bounds, folder: Path, *, casa, monthly, wins, run, l
                   rh_coefficient=casa.rh_coefficient)
     task = dask.delayed(_carbon_task, pure=False)
     found = run("NPP, Rh, NEP", tree(_merge_ranges, [
-        task(specs, r, c, bounds, params, target, scratch) for r, c in wins]))
-    problems = []
+        task(specs, r, c, bounds, params, target, scratch, footprint) for r, c in wins]))
+    problems = valid_share.pass_problems(specs, found.pop("valid"), specs["ndvi"].year,
+                                         threshold=min_valid_fraction,
+                                         units=footprint is not None)
     for name, (lo, hi) in found.items():
         problems += value_problems(name, lo, hi, units=getattr(inputs, name).units,
                                    file=specs[name].files[0], scale=specs[name].scale)
@@ -155,6 +164,9 @@ def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
             scan = ndvi_scan(specs[year], wins, run=runner, scratch=scratches[year],
                              footprint=footprint)
             problems = scan_problems(specs[year], scan, study.inputs.vegetation.classes)
+            problems += valid_share.scan_problems(specs[year], scan, year,
+                                                  threshold=study.checks.min_valid_fraction,
+                                                  units=footprint is not None)
             if any(p.fatal for p in problems):
                 raise ProblemsError(problems)
             scan_pool.add(year, scan, specs[year])
@@ -177,7 +189,9 @@ def _write_years(study, folder, grid, lut, wins, runner, lock, monthly, rows,
             out[year] = write_year(specs[year], grid, kernel_bounds(bounds),
                                    folder / "grids" / str(year), casa=c, monthly=monthly,
                                    wins=wins, run=runner, lock=lock, tags_of=tags_of,
-                                   inputs=study.inputs, scratch=scratches[year])
+                                   inputs=study.inputs, scratch=scratches[year],
+                                   footprint=footprint,
+                                   min_valid_fraction=study.checks.min_valid_fraction)
             _close(scratches.pop(year))
     finally:
         for scratch in scratches.values():

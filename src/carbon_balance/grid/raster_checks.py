@@ -21,7 +21,7 @@ import numba
 
 from ..casa.tables import TABLE_NAMES, load_class_table
 from ..errors import CarbonBalanceError, Problem, ProblemsError
-from . import coverage, value_checks
+from . import coverage, valid_share, value_checks
 from .geotransform import geotransform_problems
 from .unit_metadata import SPELLINGS, unit_metadata_problems
 from ..study import INPUT_NAMES as INPUTS
@@ -266,6 +266,7 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
             problems.append(Problem(f"cannot read the raster's values: corrupt file ({exc})", f,
                                     _key(name), "re-download or re-export the file"))
             return problems
+        whole = src.height * src.width <= SAMPLE_CELLS or bool(src.overviews(bands[0]))
         nodata = cfg.nodata if cfg.nodata is not None else src.nodata
         scale = cfg.scale if "scale" in cfg.model_fields_set else (src.scales[0] or 1.0)
         offset = cfg.offset if "offset" in cfg.model_fields_set else (src.offsets[0] or 0.0)
@@ -276,6 +277,8 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
     if nodata is not None:
         raw[raw == nodata] = np.nan
     if name == "vegetation":
+        if (empty := valid_share.sample_problem(name, raw, file=f, whole=whole)) is not None:
+            return problems + [empty]
         if lut is not None:
             codes = np.unique(raw[~np.isnan(raw)])
             missing = codes[~np.isin(codes, lut[0])]
@@ -285,6 +288,8 @@ def _file_problems(study, name: str, year: int, path: Path, n_files: int, grid, 
     values = raw * scale + offset
     idx = np.arange(12) if n_files == 1 else [0]
     values = values * factor[idx, None] + off[idx, None]
+    if (empty := valid_share.sample_problem(name, values, file=f, whole=whole)) is not None:
+        return problems + [empty]
     if np.isnan(values).all():
         return problems
     if name == "precipitation" and n_files == 1:

@@ -13,14 +13,19 @@ Writes into ``src/carbon_balance/demo/data/``:
   irradiance on the 3 deg grid of PyPI ``gsee-climate-data`` 1.0.0, around the region.
 - ``ceads_city_co2_Mt_1997_2017.csv``: CEADs county CO2 (Chen et al. 2020) summed to the
   31 cities, Mt CO2, wide table (adcode, name_en, 1997 ... 2017).
-- ``gdp_city_1e8yuan.csv``: city GDP (1e8 yuan) for 2005, 2010, 2015 and 2020, long table;
-  the three cities missing from the source are estimated (rule in ``estimate_missing_gdp``)
-  and flagged.
+- ``gdp_city_1e8yuan.csv``: city GDP (1e8 yuan) for every year 2000-2021 of the source
+  (``demo --years`` takes any of them), long table; the three cities missing from the
+  source are estimated (rule in ``estimate_missing_gdp``) and flagged; the city-years the
+  source leaves empty (the ten Jiangxi cities in 2017 and 2018) are left out, and the
+  demo's ``[gdp] fill = "arima"`` estimates them (flagged) when a study asks for them.
 
 Usage (needs ``pip install carbon-balance[demo-data]`` and the shared data folder)::
 
     python scripts/derive_demo_data.py [--shared ../shared/data]
                                        [--out src/carbon_balance/demo/data]
+                                       [--tables-only]
+
+``--tables-only`` derives only the emission and GDP tables (needs only the shared folder).
 
 The sources and licences are listed in ``demo/data/SOURCES.md`` (written by hand).
 """
@@ -71,6 +76,8 @@ PROVINCE_EN = {"湖北省": "Hubei", "湖南省": "Hunan", "江西省": "Jiangxi
 GDP_MISSING = (429004, 429005, 429006)
 GDP_REFERENCE = (420200, 420700, 421100, 420900, 421200, 420600, 420500, 421000, 420800)
 STUDY_YEARS = (2005, 2010, 2015, 2020)
+#: The years of the demo's GDP table: every year of the shared source.
+GDP_YEARS = tuple(range(2000, 2022))
 CEADS_LAST_YEAR = 2017
 
 SIMPLIFY_TOLERANCE_DEG = 0.005   # about 500 m; far below the 1 km grid of the demo
@@ -251,13 +258,14 @@ def derive_ceads(xlsx: Path) -> pd.DataFrame:
     return table.round(6)
 
 
-def estimate_missing_gdp(gdp: pd.DataFrame, ce: pd.DataFrame) -> pd.DataFrame:
+def estimate_missing_gdp(gdp: pd.DataFrame, ce: pd.DataFrame,
+                         years=GDP_YEARS) -> pd.DataFrame:
     """GDP [1e8 yuan] of the cities in ``GDP_MISSING``, by the carbon-productivity rule.
 
     Rule: a missing city produces the same GDP per tonne of CO2 as the reference cities
     (``GDP_REFERENCE``: Hubei's other MRYRUA prefecture-level cities, Wuhan excluded) in
     the same year: ``GDP_i,y = CE_i,y * sum(GDP_ref,y) / sum(CE_ref,y)``, using CEADs
-    emissions. For years after the last CEADs year (2020), the city's 2017 estimate grows
+    emissions. For years after the last CEADs year (2018-2021), the city's 2017 estimate grows
     like the reference cities' GDP: ``GDP_i,y = GDP_i,2017 * sum(GDP_ref,y) / sum(GDP_ref,2017)``.
     Consequence (stated in SOURCES.md): up to 2017 the three cities' ECC equals the
     reference group's, so they carry no information of their own about economic efficiency.
@@ -266,7 +274,7 @@ def estimate_missing_gdp(gdp: pd.DataFrame, ce: pd.DataFrame) -> pd.DataFrame:
     """
     ref = list(GDP_REFERENCE)
     out = {}
-    for y in STUDY_YEARS:
+    for y in years:
         if y <= CEADS_LAST_YEAR:
             intensity = gdp.loc[ref, str(y)].sum() / ce.loc[ref, str(y)].sum()
             out[y] = ce.loc[list(GDP_MISSING), str(y)] * intensity
@@ -278,33 +286,64 @@ def estimate_missing_gdp(gdp: pd.DataFrame, ce: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def derive_gdp(csv: Path, ce_wide: pd.DataFrame) -> pd.DataFrame:
-    """Long table adcode, name_en, year, gdp_1e8_yuan, gdp_estimated, gdp_method."""
+def derive_gdp(csv: Path, ce_wide: pd.DataFrame, years=GDP_YEARS) -> pd.DataFrame:
+    """Long table adcode, name_en, year, gdp_1e8_yuan, gdp_estimated, gdp_method.
+
+    A reported city-year the source leaves empty is left out (not estimated here): the
+    study's ``[gdp] fill`` estimates it, flagged, when a study year needs it. The four
+    study years must be complete (the default demo needs no estimate of them)."""
     gdp = pd.read_csv(csv).rename(columns={"Ctnm_id": "adcode"}).set_index("adcode")
     ce = ce_wide.set_index("adcode")
     names = {a: n for a, n, _ in CITIES}
-    est = estimate_missing_gdp(gdp, ce)
-    rows = []
+    reference = gdp.loc[list(GDP_REFERENCE), [str(y) for y in years]]
+    if reference.isna().any().any():
+        raise RuntimeError("the reference cities of the GDP estimate lack years: "
+                           f"{reference.columns[reference.isna().any()].tolist()}")
+    est = estimate_missing_gdp(gdp, ce, years)
+    rows, gaps = [], []
     for adcode, name, _ in CITIES:
-        for y in STUDY_YEARS:
+        for y in years:
             if adcode in GDP_MISSING:
                 rows.append((adcode, name, y, round(float(est.loc[adcode, y]), 4), True,
                              "carbon productivity of Hubei reference cities"))
-            else:
-                v = gdp.loc[adcode, str(y)]
-                if not np.isfinite(v):
-                    raise RuntimeError(f"GDP missing for {names[adcode]} {y}")
+                continue
+            v = gdp.loc[adcode, str(y)]
+            if np.isfinite(v):
                 rows.append((adcode, name, y, round(float(v), 4), False, "reported"))
+            elif y in STUDY_YEARS:
+                raise RuntimeError(f"GDP missing for {names[adcode]} {y}")
+            else:
+                gaps.append(f"{names[adcode]} {y}")
+    if gaps:
+        print(f"GDP left out (empty in the source, {len(gaps)}): {', '.join(gaps)}")
     return pd.DataFrame(rows, columns=["adcode", "name_en", "year", "gdp_1e8_yuan",
                                        "gdp_estimated", "gdp_method"])
+
+
+def derive_tables(shared: Path, out: Path) -> None:
+    """The CEADs city emissions and the city GDP tables into ``out``."""
+    ce = derive_ceads(shared / "ceads" / "ceads_county_co2_1997_2017.xlsx")
+    ce.to_csv(out / "ceads_city_co2_Mt_1997_2017.csv", index=False)
+    print("CEADs totals [Mt CO2]:",
+          {y: round(ce[y].sum(), 1) for y in ("2005", "2010", "2015", "2017")})
+
+    gdp = derive_gdp(shared / "gdp" / "mryrua_city_gdp_1e8yuan_2000_2021.csv", ce)
+    gdp.to_csv(out / "gdp_city_1e8yuan.csv", index=False)
+    print(gdp[gdp.gdp_estimated & gdp.year.isin(STUDY_YEARS)].to_string(index=False))
+    print(f"GDP: {len(gdp)} rows, years {gdp.year.min()}-{gdp.year.max()}")
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--out", type=Path, default=REPO / "src" / "carbon_balance" / "demo" / "data")
+    p.add_argument("--tables-only", action="store_true",
+                   help="derive only the emission and GDP tables")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.tables_only:
+        derive_tables(args.shared, args.out)
+        return
 
     cities = derive_cities()
     gpkg = args.out / "mryrua_cities.gpkg"
@@ -319,14 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     rad.to_csv(args.out / "merra2_ghi_monthly_clim.csv", index=False)
     print(f"radiation: {len(rad)} rows")
 
-    ce = derive_ceads(args.shared / "ceads" / "ceads_county_co2_1997_2017.xlsx")
-    ce.to_csv(args.out / "ceads_city_co2_Mt_1997_2017.csv", index=False)
-    print("CEADs totals [Mt CO2]:",
-          {y: round(ce[y].sum(), 1) for y in ("2005", "2010", "2015", "2017")})
-
-    gdp = derive_gdp(args.shared / "gdp" / "mryrua_city_gdp_1e8yuan_2000_2021.csv", ce)
-    gdp.to_csv(args.out / "gdp_city_1e8yuan.csv", index=False)
-    print(gdp[gdp.gdp_estimated].to_string(index=False))
+    derive_tables(args.shared, args.out)
     for f in sorted(args.out.iterdir()):
         print(f"{f.name:40s} {f.stat().st_size / 1024:8.1f} KiB")
 

@@ -185,12 +185,16 @@ def demo(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
     overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite",
                                    help="Replace an earlier demo output."),
+    years: Optional[str] = typer.Option(None, "--years", help="Study years, any of "
+                                        "2000-2021: a range 2001-2020 or a list "
+                                        "2005,2010 (default: the study's 2005,2010,2015,2020)."),
 ) -> None:
     """Run the whole method on the built-in MRYRUA demo (31 cities, 2005-2020), offline."""
-    from .demo import run_demo
+    from .demo import demo_years, run_demo
 
+    chosen = demo_years(years)   # a bad --years is refused before anything starts
     with _progress("demo"):
-        path = run_demo(out, overwrite=overwrite)
+        path = run_demo(out, overwrite=overwrite, years=chosen)
     console.print(f"[green]demo done[/green]: open {path / 'report.html'}")
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from .. import __version__, progress
 from ..user_cache import user_cache_dir
-from .generate import (DEFAULT_RESOLUTION, DEFAULT_SEED, generator_key,  # noqa: F401
-                       make_demo_inputs)
+from .generate import (DEFAULT_RESOLUTION, DEFAULT_SEED, STUDY_YEARS,  # noqa: F401
+                       demo_years, generator_key, make_demo_inputs)
 
-__all__ = ["demo_cache_dir", "demo_inputs", "make_demo_inputs", "run_demo"]
+__all__ = ["demo_cache_dir", "demo_inputs", "demo_years", "make_demo_inputs", "run_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,22 @@ log = logging.getLogger(__name__)
 _COMPLETE = ".complete"
 
 
-def demo_cache_dir(*, resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED) -> Path:
+def demo_cache_dir(*, resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED,
+                   years=STUDY_YEARS) -> Path:
     """Cache folder of the demo inputs: ``$XDG_CACHE_HOME`` (or ``~/.cache``)
-    ``/carbon-balance/demo-<version>-<hash of the generator and its data>``."""
-    return user_cache_dir(f"demo-{__version__}-{generator_key(resolution, seed)}")
+    ``/carbon-balance/demo-<version>-<hash of the generator, its data and the years>``."""
+    key = generator_key(resolution, seed, demo_years(years))
+    return user_cache_dir(f"demo-{__version__}-{key}")
 
 
 def demo_inputs(folder: str | Path | None = None, *, resolution: float = DEFAULT_RESOLUTION,
-                seed: int = DEFAULT_SEED) -> Path:
-    """The demo's ``study.toml``, generating the inputs into ``folder`` (default: the
-    cache folder) unless a complete earlier generation is there."""
+                seed: int = DEFAULT_SEED, years=STUDY_YEARS) -> Path:
+    """The demo's ``study.toml`` for ``years`` (default the study's four; see
+    :func:`demo_years`), generating the inputs into ``folder`` (default: the cache folder
+    of those years) unless a complete earlier generation is there."""
+    years = demo_years(years)
     folder = Path(folder) if folder is not None else demo_cache_dir(resolution=resolution,
-                                                                    seed=seed)
+                                                                    seed=seed, years=years)
     study = folder / "study.toml"
     if (folder / _COMPLETE).exists() and study.exists():
         log.info("demo inputs: reusing %s", folder)
@@ -47,7 +51,7 @@ def demo_inputs(folder: str | Path | None = None, *, resolution: float = DEFAULT
     tmp = folder.parent / f".{folder.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        make_demo_inputs(tmp, resolution=resolution, seed=seed)
+        make_demo_inputs(tmp, resolution=resolution, seed=seed, years=years)
         (tmp / _COMPLETE).write_text(f"carbon-balance {__version__}\n", encoding="utf-8")
         if folder.exists() and not (folder / _COMPLETE).exists():  # an interrupted attempt
             shutil.rmtree(folder)
@@ -68,17 +72,21 @@ DEMO_DRAWS = 1000
 
 
 def run_demo(out: str | Path = "results", *, overwrite: bool = True,
-             inputs: str | Path | None = None) -> Path:
+             inputs: str | Path | None = None, years=None) -> Path:
     """Run the full pipeline and report on the MRYRUA demo; return the output folder.
 
     ``inputs``: folder for the generated demo study (default: the cache folder, generated
-    once and reused). The output folder follows the contract of ``carbon-balance run``.
+    once and reused). ``years``: the study years (default the study's four, 2005, 2010,
+    2015, 2020; any of 2000-2021 as a list or a range text such as ``"2001-2020"``; the
+    inputs of each year are generated). The output folder follows the contract of
+    ``carbon-balance run``.
     """
+    years = demo_years(years)
     from ..pipeline import run_study  # the pipeline is heavy; import only when running
 
     progress.plan("demo inputs", *progress.run_stages(report=True, uncertainty=True, netcdf=False))
     with progress.stage("demo inputs"):
-        study = demo_inputs(inputs)
+        study = demo_inputs(inputs, years=years)
     run_study(study, out, report=True, overwrite=overwrite,
               uncertainty_draws=DEMO_DRAWS)
     return Path(out)

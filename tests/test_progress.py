@@ -17,8 +17,8 @@ from tests.errors.studies import cli, full_study
 DISTRIBUTED_INFO = ("Scheduler at", "Start Nanny", "Register worker", "Starting worker",
                     "Receive client connection", "Lost all workers", "Closing scheduler")
 
-RUN_STAGES = ["grids", "zonal sums", "emissions fitting", "indicators and zones", "figures",
-              "report"]
+RUN_STAGES = ["grids", "zonal sums", "emissions fitting", "indicators and zones", "attribution",
+              "figures", "report"]
 
 
 def _stage_lines(stderr: str) -> list[tuple[str, str]]:
@@ -45,7 +45,7 @@ def test_run_off_a_terminal_logs_its_stages_in_order_and_no_distributed_info(tmp
     assert not [m for m in DISTRIBUTED_INFO if m in res.stderr]
     assert "1/1" not in res.stdout + res.stderr      # no chunk counters
     assert res.stdout.strip().startswith("done")     # stdout holds the result line only
-    assert "[1/6] grids (4 passes)" in (tmp_path / "out" / "run.log").read_text()
+    assert "[1/7] grids (4 passes)" in (tmp_path / "out" / "run.log").read_text()
 
 
 def test_verbose_shows_distributed_info_and_quiet_shows_no_progress(tmp_path):

@@ -104,12 +104,16 @@ def write_tables(study, folder: Path, year_from: int, year_to: int, files: dict[
 
 
 def attribute_into(study, folder: Path, *, units, client=None, year_from=None,
-                   year_to=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   year_to=None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The attribution step of ``run``: first -> last study year (default) into a run
     folder that has tables/ndvi_bounds.csv and tables/emissions.csv. The bounds of the
     run are reused when they are pooled over the study (the default); otherwise the
-    study-pooled bounds are computed again (the histogram pass of every year)."""
+    study-pooled bounds are computed again (the histogram pass of every year).
+    A study of one year has no change: nothing is written, None is returned."""
     years = sorted(int(y) for y in study.study.years)
+    if len(years) < 2:
+        log.info("attribution skipped: the study has one year")
+        return None
     year_from, year_to = check_years(study, year_from or years[0], year_to or years[-1])
     folder = Path(folder)
     bounds = None

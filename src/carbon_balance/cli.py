@@ -141,6 +141,26 @@ def run(
 
 
 @app.command()
+def attribute(
+    study: Path = STUDY,
+    out: Path = OUT,
+    year_from: int = typer.Option(..., "--from", help="The first year (a study year)."),
+    year_to: int = typer.Option(..., "--to", help="The second year (a study year)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local dask cluster size."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing scheduler address."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """What drove the change of CS between two years: NDVI, temperature, precipitation,
+    radiation, land cover (per pixel and per unit), and the CB change."""
+    from .attribute import run_attribution
+
+    with _progress("attribute"):
+        run_attribution(study, out, year_from=year_from, year_to=year_to, workers=workers,
+                        scheduler=scheduler, overwrite=overwrite)
+    console.print(f"[green]done[/green]: {out}")
+
+
+@app.command()
 def zoning(
     table: Path = typer.Argument(..., help="CSV with unit_id, year, ce, cs, gdp "
                                  "[, area_km2, group] (ce and cs in the same carbon units)."),

@@ -26,6 +26,7 @@ from .accounting.zonal import LARGE_GRID_CELLS, zonal_carbon
 from .analysis.changes import all_changes, zone_shares, zone_transitions
 from .analysis.spatial import autocorrelation_tables
 from .analysis.uncertainty import write_uncertainty
+from .attribute import attribute_into
 from .figures.uncertainty import write_uncertainty_figures
 from .grid.nep import write_grids
 from .grid.readers import study_vegetated_masks
@@ -150,7 +151,8 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
     progress.plan(*progress.run_stages(report=report, uncertainty=bool(uncertainty_draws),
-                                       netcdf=netcdf))
+                                       netcdf=netcdf,
+                                       attribution=len(study.study.years) > 1))
     with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
         with dask_client(workers, scheduler) as client:
@@ -164,6 +166,8 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
         vegetated = vegetated_masks(study)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)
+        with dask_client(workers, scheduler) as client:   # first -> last year
+            attribute_into(study, folder, units=study_units(study), client=client)
         parameters = study.model_dump(mode="json")
         if uncertainty_draws:
             log.info("uncertainty: %d Monte Carlo draws", uncertainty_draws)

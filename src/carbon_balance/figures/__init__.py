@@ -26,7 +26,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
-from . import budgets, changes, indicators, maps, nep, spatial, zoning
+from . import attribution, budgets, changes, indicators, maps, nep, spatial, zoning
 from ._folder import Results, load_results
 from ._style import GENERATED_LABEL
 from .. import progress
@@ -161,6 +161,26 @@ def figure_specs(res: Results) -> list[FigureSpec]:
                                                              fdr=fdr, permutations=perms,
                                                              credit=source),
                                svg=True))
+    specs += _attribution_specs(res, label, source)
+    return specs
+
+
+def _attribution_specs(res: Results, label, source: str) -> list[FigureSpec]:
+    """The waterfalls and the dominant-driver map of tables/attribution*.csv (shown in
+    the report's "What drove the change" section)."""
+    specs = []
+    groups, table = res.table("attribution_groups"), res.table("attribution")
+    if groups is not None and len(groups):
+        specs.append(FigureSpec(
+            "attribution_waterfall", "attribution", "CS of the first year, the "
+            "contribution of each driver and the interaction, CS of the second year.",
+            res.generated, lambda: attribution.attribution_waterfall(groups, generated=label)))
+    if table is not None and len(table) and res.units_geo is not None:
+        specs.append(FigureSpec(
+            "attribution_dominant_driver", "attribution", "The driver with the largest "
+            "absolute contribution to each unit's CS change.", res.generated,
+            lambda: attribution.dominant_driver_map(res.units_geo, table, generated=label,
+                                                    credit=source), svg=True))
     return specs
 
 
@@ -207,7 +227,7 @@ def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
 
 #: File stems this module writes (other modules, e.g. uncertainty_*, are left alone).
 _OWN_STEMS = ("nep_maps", "budget_totals", "map_", "chart_", "zone_maps", "zone_shares",
-              "zone_transitions", "change_", "moran", "lisa_")
+              "zone_transitions", "change_", "moran", "lisa_", "attribution_")
 
 
 def _remove_stale(out: Path, current: set[str]) -> None:
@@ -224,6 +244,7 @@ def make_figures(folder: str | Path) -> list[Path]:
 
 
 __all__ = [
+    "attribution",
     "budgets",
     "changes",
     "draw_all",

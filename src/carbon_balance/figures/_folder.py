@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 TABLES = ("units", "groups", "region", "changes", "zone_shares", "zone_transitions",
           "emissions", "emissions_backtest", "spatial_global", "spatial_local",
-          "ndvi_bounds", "zone_probabilities")
+          "ndvi_bounds", "zone_probabilities", "attribution", "attribution_groups")
 
 
 @dataclass

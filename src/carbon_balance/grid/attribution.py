@@ -113,6 +113,10 @@ def study_pooled_bounds(study, grid, lut, wins, run, footprint) -> dict:
     """Kernel bounds pooled over every study year (the histogram pass of each year, as
     ``nep`` runs it with ``ndvi_bounds_pool = "study"``)."""
     c = study.casa
+    if c.ndvi_bounds_pool != "study":
+        log.info("attribution: NDVI bounds pooled over the study years although [casa] "
+                 "ndvi_bounds_pool = %r (one set of bounds for all twelve evaluations; "
+                 "docs/attribution.md)", c.ndvi_bounds_pool)
     specs, scans = {}, {}
     for year in study.study.years:
         item(year)

@@ -222,6 +222,20 @@ def _reference(res: Results, text) -> dict | None:
          "reference")), "reference_")
 
 
+def _attribution(res: Results, text) -> dict | None:
+    """The optional "What drove the change" section (issue 16): tables/attribution.csv,
+    attribution_groups.csv and the figures figures/attribution_*.png."""
+    section = _optional_section(res, text, (
+        ("attribution_groups", "Contributions to the CS change of the region and groups "
+         "[t C], and the CB change"),
+        ("attribution", "Contributions to the CS change of each unit [t C], and the CB "
+         "change")), "attribution_")
+    if section is not None:
+        t = res.table("attribution")
+        section["years"] = (int(t.from_year.iloc[0]), int(t.to_year.iloc[0]))
+    return section
+
+
 def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:
     """How the spatial tests were made: permutations and the significance rule."""
     if sg is None or sg.empty:
@@ -361,6 +375,7 @@ def report_context(res: Results, made) -> dict:
         "sections": sections,
         "uncertainty": _uncertainty(res, text),
         "reference": _reference(res, text),
+        "attribution": _attribution(res, text),
         "summary": build_summary(res, zone_order=ZONE_ORDER, basis_unit=basis_unit(basis)),
         "spatial_warning": warnings["spatial"],
     }

@@ -29,6 +29,13 @@ COLUMN_LABELS: dict[str, str] = {
     "valid_fraction": "Valid share of vegetated area [–]",
     "low_valid_fraction": "Valid share below 95 % [true/false]",
     "pool": "Bounds pool", "pool_years": "Pooled years", "pool_area": "Pooled cells",
+    # tables/attribution.csv, attribution_groups.csv
+    "from_year": "From year", "to_year": "To year", "cs_change_t_c": "CS change [t C]",
+    "ndvi_t_c": "NDVI [t C]", "temperature_t_c": "Temperature [t C]",
+    "precipitation_t_c": "Precipitation [t C]", "radiation_t_c": "Radiation [t C]",
+    "land_cover_t_c": "Land cover [t C]", "interaction_t_c": "Interaction [t C]",
+    "cs_from_t_c": "CS of the first year [t C]", "ce_change_t_co2": "CE change [t CO₂]",
+    "cb_change_t": "CB change = CE change − CS change [{basis}]",
 }
 
 _TEXT_COLUMNS = {"unit_id", "name", "group", "level", "quantity", "method", "mode",

@@ -220,7 +220,7 @@ def unit_footprint(study, grid, units=None) -> "UnitFootprint | None":
 class ScanPool:
     """The NDVI scans of the study years, pooled as they arrive, so that the memory held
     is that of one scan whatever the number of years (a scan is N_TYPES x 20,001 bins x
-    3 arrays of 8 bytes, about 10 MB).
+    3 arrays of 8 bytes, about 6 MB).
 
     ``pool`` "study": one running merge of the years' histograms (:meth:`Scan.merge`, in
     year order: the same counts and the same bin extremes as merging them at the end),

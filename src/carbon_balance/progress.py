@@ -274,10 +274,12 @@ def items(label_prefix: str = ""):
     return lambda message: item(f"{label_prefix}{message}")
 
 
-def run_stages(*, report: bool, uncertainty: bool, netcdf: bool) -> list[str]:
-    """The progress stages of ``run``, in order (:func:`carbon_balance.pipeline.run_study`)."""
+def run_stages(*, report: bool, uncertainty: bool, netcdf: bool,
+               trends: bool = False) -> list[str]:
+    """The progress stages of ``run``, in order (:func:`carbon_balance.pipeline.run_study`);
+    ``trends``: the study has enough years for them (analysis.trend_outputs)."""
     stages = ["grids", *(["CF cube"] if netcdf else []), "zonal sums", "emissions fitting",
-              "indicators and zones"]
+              "indicators and zones", *(["trends"] if trends else [])]
     if uncertainty:
         stages.append("uncertainty")
     if report:

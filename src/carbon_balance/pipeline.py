@@ -25,6 +25,7 @@ from .accounting.unit_tables import aggregate_tables, units_table, write_units_g
 from .accounting.zonal import LARGE_GRID_CELLS, zonal_carbon
 from .analysis.changes import all_changes, zone_shares, zone_transitions
 from .analysis.spatial import autocorrelation_tables
+from .analysis.trend_outputs import has_trends, write_trends
 from .analysis.uncertainty import write_uncertainty
 from .attribute import attribute_into
 from .figures.uncertainty import write_uncertainty_figures
@@ -151,7 +152,7 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
     methods = [m for m in BACKTEST_METHODS
                if m != "best" or (study.emissions is not None and study.emissions.fill == "best")]
     progress.plan(*progress.run_stages(report=report, uncertainty=bool(uncertainty_draws),
-                                       netcdf=netcdf,
+                                       netcdf=netcdf, trends=has_trends(study.study.years),
                                        attribution=len(study.study.years) > 1))
     with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
@@ -166,6 +167,7 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
         vegetated = vegetated_masks(study)
         account_study(study, folder, grids, vegetated=vegetated,
                       workers=None if workers is None else workers, backtest_methods=methods)
+        write_trends(study, folder, grids)   # >= 8 years: grids/trends/, tables/trends.csv
         with dask_client(workers, scheduler) as client:   # first -> last year
             attribute_into(study, folder, units=study_units(study), client=client)
         parameters = study.model_dump(mode="json")

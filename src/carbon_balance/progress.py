@@ -275,11 +275,13 @@ def items(label_prefix: str = ""):
 
 
 def run_stages(*, report: bool, uncertainty: bool, netcdf: bool,
-               attribution: bool = True) -> list[str]:
+               trends: bool = False, attribution: bool = True) -> list[str]:
     """The progress stages of ``run``, in order (:func:`carbon_balance.pipeline.run_study`);
+    ``trends``: the study has enough years for them (analysis.trend_outputs);
     ``attribution``: the study has two years or more (first -> last is attributed)."""
     stages = ["grids", *(["CF cube"] if netcdf else []), "zonal sums", "emissions fitting",
-              "indicators and zones", *(["attribution"] if attribution else [])]
+              "indicators and zones", *(["trends"] if trends else []),
+              *(["attribution"] if attribution else [])]
     if uncertainty:
         stages.append("uncertainty")
     if report:

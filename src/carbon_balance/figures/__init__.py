@@ -12,6 +12,8 @@ works on any study and in a notebook:
   :func:`zoning.zone_transition_chart` the zones and how they change (Fig. 7)
 - :func:`changes.change_chart` change between the first and last year per unit
 - :func:`spatial.moran_chart`, :func:`spatial.lisa_maps` spatial autocorrelation
+- :func:`trends.trend_maps` per-pixel Theil–Sen slopes of NPP and NEP, significant
+  cells hatched (studies of at least 8 years)
 
 :func:`make_figures` draws all that an output folder supports into ``DIR/figures``.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
-from . import attribution, budgets, changes, indicators, maps, nep, spatial, zoning
+from . import attribution, budgets, changes, indicators, maps, nep, spatial, trends, zoning
 from ._folder import Results, load_results
 from ._style import GENERATED_LABEL
 from .. import progress
@@ -86,6 +88,9 @@ def figure_specs(res: Results) -> list[FigureSpec]:
             return nep.nep_maps(grids, outline, generated=label, credit=source)
         add(FigureSpec("nep_maps", "nep", "Annual NEP per grid cell [g C m-2 yr-1].",
                        res.generated, draw_nep))
+
+    if all(f"{q}_{k}" in res.trend_paths for q in ("npp", "nep") for k in ("slope", "p")):
+        add(_trend_spec(res, geo, label, source))
 
     region = res.table("region")
     if region is not None and "year" in region:
@@ -184,6 +189,22 @@ def _attribution_specs(res: Results, label, source: str) -> list[FigureSpec]:
     return specs
 
 
+def _trend_spec(res: Results, geo, label, source) -> FigureSpec:
+    """The map of the per-pixel trends (report section ``trends``)."""
+    def draw():
+        tp = res.trend_paths
+        slopes = {q: nep.read_grid(tp[f"{q}_slope"]) for q in ("npp", "nep")}
+        pvalues = {q: trends.read_pvalues(tp[f"{q}_p"]) for q in ("npp", "nep")}
+        outline = geo[geo["year"] == geo["year"].min()] if geo is not None else None
+        ys = sorted(res.nep_paths)
+        return trends.trend_maps(slopes, pvalues, outline, generated=label, credit=source,
+                                 years=(ys[0], ys[-1], len(ys)) if ys else None)
+    return FigureSpec("trend_maps", "trends", "Theil–Sen slope of annual NPP and NEP per grid "
+                      "cell [g C m-2 yr-2]; hatched cells have a Mann–Kendall two-sided "
+                      "p-value below 0.05 (not adjusted for testing every cell).",
+                      res.generated, draw, svg=True)
+
+
 @dataclass(frozen=True)
 class MadeFigure:
     spec: FigureSpec
@@ -227,7 +248,7 @@ def draw_all(res: Results, *, strict: bool = False) -> list[MadeFigure]:
 
 #: File stems this module writes (other modules, e.g. uncertainty_*, are left alone).
 _OWN_STEMS = ("nep_maps", "budget_totals", "map_", "chart_", "zone_maps", "zone_shares",
-              "zone_transitions", "change_", "moran", "lisa_", "attribution_")
+              "zone_transitions", "change_", "moran", "lisa_", "attribution_", "trend_maps")
 
 
 def _remove_stale(out: Path, current: set[str]) -> None:
@@ -255,5 +276,6 @@ __all__ = [
     "maps",
     "nep",
     "spatial",
+    "trends",
     "zoning",
 ]

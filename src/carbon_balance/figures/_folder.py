@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 TABLES = ("units", "groups", "region", "changes", "zone_shares", "zone_transitions",
           "emissions", "emissions_backtest", "spatial_global", "spatial_local",
-          "ndvi_bounds", "zone_probabilities", "attribution", "attribution_groups")
+          "ndvi_bounds", "zone_probabilities", "attribution", "attribution_groups", "trends")
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Results:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     units_geo: object = None                          # long GeoDataFrame or None
     nep_paths: dict[int, Path] = field(default_factory=dict)
+    trend_paths: dict[str, Path] = field(default_factory=dict)   # grids/trends/{stem}.tif
 
     @property
     def parameters(self) -> dict:
@@ -138,4 +139,5 @@ def load_results(folder: str | Path) -> Results:
     for d in sorted((folder / "grids").glob("*/nep.tif")):
         if d.parent.name.isdigit():
             res.nep_paths[int(d.parent.name)] = d
+    res.trend_paths = {p.stem: p for p in sorted((folder / "grids" / "trends").glob("*.tif"))}
     return res

@@ -236,6 +236,24 @@ def _attribution(res: Results, text) -> dict | None:
     return section
 
 
+def _trends(res: Results, text, made) -> dict | None:
+    """The optional trends section (issue 16; studies of at least 8 years): the map of the
+    per-pixel slopes and tables/trends.csv, the region and groups apart from the units."""
+    df = text("trends")
+    if df is None and not _figure_views(made, "trends"):
+        return None
+    cols = ["unit_id", "name", "quantity", "units", "year_from", "year_to", "n_years",
+            "slope_per_yr", "p_value", "tau", "significant", "direction"]
+    gen = res.generated
+    tables = [] if df is None else [
+        table_view(df[df["level"] != "unit"], caption="Trends of the region and groups "
+                   "(Theil–Sen slope per year, Mann–Kendall test)", columns=cols,
+                   basis=res.basis, generated=gen),
+        table_view(df[df["level"] == "unit"], caption="Trends by unit", columns=cols,
+                   basis=res.basis, generated=gen)]
+    return {"figures": _figure_views(made, "trends"), "tables": [t for t in tables if t]}
+
+
 def _spatial_method(sg: pd.DataFrame | None, sl: pd.DataFrame | None) -> str:
     """How the spatial tests were made: permutations and the significance rule."""
     if sg is None or sg.empty:
@@ -376,6 +394,7 @@ def report_context(res: Results, made) -> dict:
         "uncertainty": _uncertainty(res, text),
         "reference": _reference(res, text),
         "attribution": _attribution(res, text),
+        "trends": _trends(res, text, made),
         "summary": build_summary(res, zone_order=ZONE_ORDER, basis_unit=basis_unit(basis)),
         "spatial_warning": warnings["spatial"],
     }

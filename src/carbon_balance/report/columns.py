@@ -36,12 +36,18 @@ COLUMN_LABELS: dict[str, str] = {
     "land_cover_t_c": "Land cover [t C]", "interaction_t_c": "Interaction [t C]",
     "cs_from_t_c": "CS of the first year [t C]", "ce_change_t_co2": "CE change [t CO₂]",
     "cb_change_t": "CB change = CE change − CS change [{basis}]",
+    # tables/trends.csv (analysis/trend_outputs.py, docs/trends.md)
+    "units": "Unit of the quantity", "n_years": "Years with a value [count]",
+    "slope_per_yr": "Theil–Sen slope [unit of the quantity per yr]",
+    "p_value": "Mann–Kendall p (two-sided) [–]", "tau": "Kendall's τ [–]",
+    "mk_s": "Mann–Kendall S [–]", "mk_z": "Mann–Kendall Z [–]",
+    "significant": "p < 0.05 [true/false]", "direction": "Direction (sign of S)",
 }
 
 _TEXT_COLUMNS = {"unit_id", "name", "group", "level", "quantity", "method", "mode",
                  "ce_method", "budget_state", "zone", "zone_reason", "basis", "zone_from",
                  "zone_to", "holdout_years", "cluster", "path", "sha256", "ce_estimated",
-                 "gdp_estimated"}
+                 "gdp_estimated", "units", "significant", "direction"}
 
 
 def column_label(column: str, basis_unit: str = "t CO2") -> str:

@@ -150,6 +150,11 @@ def run_attribution(study_path, out, *, year_from: int, year_to: int,
 
     study = load_study(study_path)
     year_from, year_to = check_years(study, year_from, year_to)
+    u = study.units
+    if u is None:
+        raise InputError("the study has no [units]: the attribution is summed per unit",
+                         file=study.source, key="units",
+                         fix="add a [units] section (docs/study-file.md)")
     check_can_write(out, overwrite, study=study)
     with gdal_block_cache():
         # the checks of `validate` ([emissions] and [gdp] are optional here: without
@@ -159,14 +164,9 @@ def run_attribution(study_path, out, *, year_from: int, year_to: int,
             raise ProblemsError(problems)
         for p in problems:
             log.warning("%s", p)
-        u = study.units
-        if u is None:
-            raise InputError("the study has no [units]: the attribution is summed per unit",
-                             file=study.source, key="units",
-                             fix="add a [units] section (docs/study-file.md)")
         units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group,
                            layer=u.layer)
-        progress.plan("attribution", "emissions", "tables")
+        progress.plan("attribution", *(["emissions"] if study.emissions else []), "tables")
         with atomic_output(out, overwrite=overwrite, study=study) as folder:
             shutil.copyfile(study.source, folder / "study.toml")
             with dask_client(workers, scheduler) as client:

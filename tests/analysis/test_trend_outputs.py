@@ -121,6 +121,11 @@ def test_report_shows_the_trends_section(out, tmp_path):
     assert "Trends by unit" in html and "Trends of the region and groups" in html
     assert "Theil–Sen slope of annual NPP and NEP per grid cell" in html
     assert html.count("data:image/png;base64,") == 1
+    section = html[html.index('<section id="trends">'):]
+    section = section[:section.index("</section>")]
+    # A1's CE row: 8 years as a count, tau 1 as a ratio, the slope to 4 significant figures
+    assert '">8</td>' in section and '>1.000</td>' in section
+    assert "8.000" not in section
 
 
 def test_fewer_than_eight_years_write_no_trends(tmp_path, caplog):

@@ -31,7 +31,6 @@ gives an ``xarray.Dataset`` of the same fields on the other coordinates.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -95,22 +94,27 @@ def _years(years, n: int) -> np.ndarray:
 
 
 def _block(x: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
-    """The :data:`FIELDS` of the series in the columns of ``x`` (n, pixels), float64."""
+    """The :data:`FIELDS` of the series in the columns of ``x`` (n, pixels), float64.
+
+    The pairwise slopes of a pixel are one contiguous row, sorted (NaN last): the median
+    is then the middle of its nv (nv-1) / 2 valid pairs, with or without missing years.
+    The whole kernel took 1.18 times less CPU this way than with ``np.median`` over axis 0
+    without missing years, and 3.44 times less than with ``np.nanmedian`` when one pixel in
+    7 misses a year (20 years, benchmarks/trend_kernel.py, benchmarks/RESULTS.md)."""
     n = x.shape[0]
     i, j = np.triu_indices(n, 1)
     valid = ~np.isnan(x)
     nv = valid.sum(axis=0).astype(np.float64)
+    xt = np.ascontiguousarray(x.T)                        # (pixels, n)
     with np.errstate(invalid="ignore"):
-        d = x[j] - x[i]                                   # (pairs, pixels), NaN if either
-        sign = np.sign(d)
-        s = np.nansum(sign, axis=0)
-        d /= (t[j] - t[i])[:, None]
-    if np.isnan(d).any():
-        with warnings.catch_warnings():   # all-NaN series: set to NaN below anyway
-            warnings.simplefilter("ignore", RuntimeWarning)
-            slope = np.nanmedian(d, axis=0)
-    else:
-        slope = np.median(d, axis=0)
+        d = xt[:, j] - xt[:, i]                           # (pixels, pairs), NaN if either
+        s = np.nansum(np.sign(d), axis=1)
+        d /= t[j] - t[i]
+    d.sort(axis=1)                                        # NaN sort to the end
+    m = (nv * (nv - 1) / 2).astype(np.int64)              # valid pairs of each pixel
+    rows = np.arange(d.shape[0])
+    lo, hi = np.maximum((m - 1) // 2, 0), np.maximum(m // 2, 0)
+    slope = np.where(m > 0, (d[rows, lo] + d[rows, hi]) / 2.0, np.nan)
     # ties: an element in a group of size g adds (g-1)(2g+5); a group adds g(g-1)(2g+5)
     ties = np.zeros(x.shape[1])
     for k in range(n):

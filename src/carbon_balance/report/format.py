@@ -46,10 +46,11 @@ def _tonnes_unit(column: str, basis_unit: str) -> str | None:
 
 
 RATIOS = {"cbi", "ecc", "esc", "moran_i", "expected_i", "z", "local_i", "ndvi_min",
-          "ndvi_max", "probability", "most_likely_probability"}
+          "ndvi_max", "probability", "most_likely_probability", "tau", "mk_z"}
 PERCENT = {"change_percent", "share_percent", "mape_percent"}
 P_VALUES = {"p_sim", "p_fdr", "p_norm"}
-COUNTS = {"n_units", "n_islands", "permutations", "n_pixels", "draws", "bytes"}
+COUNTS = {"n_units", "n_islands", "permutations", "n_pixels", "draws", "bytes", "n_years",
+          "mk_s"}
 YEARS = {"year", "year_from", "year_to"}
 
 

@@ -148,3 +148,15 @@ def test_numpy_dask_xarray_agree_with_tiny_chunks():
 def test_mann_kendall_alone():
     s, var, z, p = mann_kendall(np.array([1.0, 2.0, 2.0, 3.0]), min_years=4)
     assert (float(s), float(var)) == (5, pytest.approx(138 / 18))
+
+
+def test_floating_point_noise_is_a_tie_not_a_trend():
+    # ECC-like ratio, constant in exact arithmetic: 1/3 computed ten ways differs by ~1e-16
+    x = np.array([(k / 3.0) / k for k in range(1, 11)])
+    assert len(set(x.tolist())) > 1            # the noise is there
+    r = trend(x, np.arange(2001, 2011))
+    # all 45 pairs tied: S = 0, Var S = 0 (n=10, one group of 10), slope 0, p = 1
+    assert r.s == 0 and r.slope == 0 and r.p_value == 1.0
+    assert r.var_s == 0
+    # exact comparison, as pymannkendall: the noise counts as signs
+    assert trend(x, np.arange(2001, 2011), tie_rtol=0).s != 0

@@ -47,6 +47,12 @@ ALPHA = 0.05
 #: ``PAIR_BUDGET // n_pairs`` so that memory stays near 8 x PAIR_BUDGET bytes, whatever
 #: the number of pixels (n_pairs = n (n-1) / 2; 20 years: 190).
 PAIR_BUDGET = 4_000_000
+#: Two values of a series whose difference is at most this share of the larger magnitude
+#: are tied [-]. Ratios such as ECC (shares of shares) that are constant in exact
+#: arithmetic differ by 1e-16 in floating point; compared exactly, those differences are
+#: signs, and a constant series came out as a "significant" trend (seen on a study whose
+#: emissions all grew by the same share). 1e-9 is far below any change worth a trend.
+TIE_RTOL = 1e-9
 
 #: The fields of :class:`Trend`, in order.
 FIELDS = ("slope", "p_value", "s", "var_s", "z", "tau", "n_years")
@@ -93,7 +99,8 @@ def _years(years, n: int) -> np.ndarray:
     return t
 
 
-def _block(x: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
+def _block(x: np.ndarray, t: np.ndarray, min_years: int,
+           tie_rtol: float = TIE_RTOL) -> np.ndarray:
     """The :data:`FIELDS` of the series in the columns of ``x`` (n, pixels), float64.
 
     The pairwise slopes of a pixel are one contiguous row, sorted (NaN last): the median
@@ -108,6 +115,7 @@ def _block(x: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
     xt = np.ascontiguousarray(x.T)                        # (pixels, n)
     with np.errstate(invalid="ignore"):
         d = xt[:, j] - xt[:, i]                           # (pixels, pairs), NaN if either
+        d[np.abs(d) <= tie_rtol * np.maximum(np.abs(xt[:, j]), np.abs(xt[:, i]))] = 0.0
         s = np.nansum(np.sign(d), axis=1)
         d /= t[j] - t[i]
     d.sort(axis=1)                                        # NaN sort to the end
@@ -118,7 +126,9 @@ def _block(x: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
     # ties: an element in a group of size g adds (g-1)(2g+5); a group adds g(g-1)(2g+5)
     ties = np.zeros(x.shape[1])
     for k in range(n):
-        g = (x == x[k]).sum(axis=0)                      # 0 where x[k] is NaN
+        with np.errstate(invalid="ignore"):            # 0 where x[k] is NaN
+            g = (np.abs(x - x[k]) <= tie_rtol * np.maximum(np.abs(x), np.abs(x[k]))
+                 ).sum(axis=0)
         ties += np.where(valid[k], (g - 1.0) * (2.0 * g + 5.0), 0.0)
     var = (nv * (nv - 1) * (2 * nv + 5) - ties) / 18.0
     root = np.sqrt(np.where(var > 0, var, 1.0))
@@ -131,7 +141,8 @@ def _block(x: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
     return out
 
 
-def _numpy(values: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
+def _numpy(values: np.ndarray, t: np.ndarray, min_years: int,
+           tie_rtol: float = TIE_RTOL) -> np.ndarray:
     """(len(FIELDS), *space) float64 of a numpy (n, *space) array."""
     x = np.asarray(values, dtype=np.float64)
     n, space = x.shape[0], x.shape[1:]
@@ -139,11 +150,11 @@ def _numpy(values: np.ndarray, t: np.ndarray, min_years: int) -> np.ndarray:
     out = np.empty((len(FIELDS), flat.shape[1]))
     step = max(1, PAIR_BUDGET // max(1, n * (n - 1) // 2))
     for a in range(0, flat.shape[1], step):
-        out[:, a:a + step] = _block(flat[:, a:a + step], t, min_years)
+        out[:, a:a + step] = _block(flat[:, a:a + step], t, min_years, tie_rtol)
     return out.reshape((len(FIELDS),) + space)
 
 
-def trend(values, years=None, *, min_years: int = MIN_YEARS):
+def trend(values, years=None, *, min_years: int = MIN_YEARS, tie_rtol: float = TIE_RTOL):
     """Theil–Sen slope and Mann–Kendall test of every series of ``values`` (module doc).
 
     Parameters
@@ -155,6 +166,9 @@ def trend(values, years=None, *, min_years: int = MIN_YEARS):
     min_years : fewest years with a value for a result (fewer: NaN); an array with fewer
         layers than this raises :class:`~carbon_balance.errors.StudyError` naming
         ``study.years`` [count]
+    tie_rtol : values differing by at most this share of the larger magnitude are tied
+        [-] (default :data:`TIE_RTOL`: floating-point noise is not a trend; 0: exact
+        comparison, as ``pymannkendall``)
 
     Returns a :class:`Trend` of arrays shaped like one layer (numpy or dask, as given), or
     for a DataArray an ``xarray.Dataset`` with the :data:`FIELDS` as variables.
@@ -164,7 +178,7 @@ def trend(values, years=None, *, min_years: int = MIN_YEARS):
     except ImportError:  # pragma: no cover - xarray is a dependency
         xr = None
     if xr is not None and isinstance(values, xr.DataArray):
-        return _xarray(values, years, min_years)
+        return _xarray(values, years, min_years, tie_rtol)
     n = values.shape[0]
     _check_years(n, min_years, years)
     t = _years(years, n)
@@ -172,14 +186,14 @@ def trend(values, years=None, *, min_years: int = MIN_YEARS):
         import dask.array as da
 
         v = values.rechunk({0: -1})
-        out = da.map_blocks(_numpy, v, t, min_years, dtype=np.float64,
+        out = da.map_blocks(_numpy, v, t, min_years, tie_rtol, dtype=np.float64,
                             chunks=((len(FIELDS),),) + v.chunks[1:])
     else:
-        out = _numpy(values, t, min_years)
+        out = _numpy(values, t, min_years, tie_rtol)
     return Trend(*(out[k] for k in range(len(FIELDS))))
 
 
-def _xarray(da, years, min_years: int):
+def _xarray(da, years, min_years: int, tie_rtol: float):
     import xarray as xr
 
     if "year" not in da.dims:
@@ -189,7 +203,7 @@ def _xarray(da, years, min_years: int):
     da = da.transpose("year", ...)
     if years is None and "year" in da.coords:
         years = np.asarray(da["year"].values)
-    res = trend(da.data, years, min_years=min_years)
+    res = trend(da.data, years, min_years=min_years, tie_rtol=tie_rtol)
     dims = da.dims[1:]
     coords = {k: c for k, c in da.coords.items() if "year" not in c.dims}
     units = da.attrs.get("units")

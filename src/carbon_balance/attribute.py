@@ -129,6 +129,32 @@ def attribute_into(study, folder: Path, *, units, client=None, year_from=None,
                         emissions=emissions)
 
 
+def write_figures(folder: Path, table: pd.DataFrame, groups: pd.DataFrame, units,
+                  study) -> list[Path]:
+    """figures/attribution_waterfall.png and attribution_dominant_driver.png (+ .svg) of
+    the ``attribute`` folder (a run's report draws them itself), labelled when the
+    study's inputs are generated."""
+    import matplotlib
+
+    from .figures.attribution import attribution_waterfall, dominant_driver_map
+    from .figures._style import GENERATED_LABEL
+
+    out = Path(folder) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    label = GENERATED_LABEL if study.study.generated_inputs else False
+    paths = []
+    fig = attribution_waterfall(groups, generated=label)
+    fig.savefig(out / "attribution_waterfall.png", metadata={"Software": None})
+    paths.append(out / "attribution_waterfall.png")
+    fig = dominant_driver_map(units, table, generated=label,
+                              credit=f"Source: {study.study.name}, carbon-balance.")
+    fig.savefig(out / "attribution_dominant_driver.png", metadata={"Software": None})
+    with matplotlib.rc_context({"svg.hashsalt": "carbon-balance-attribution_dominant_driver"}):
+        fig.savefig(out / "attribution_dominant_driver.svg", metadata={"Date": None})
+    paths += [out / "attribution_dominant_driver.png", out / "attribution_dominant_driver.svg"]
+    return paths
+
+
 def _read_emissions(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype={"unit_id": str}) if path.exists() else None
 
@@ -138,7 +164,8 @@ def run_attribution(study_path, out, *, year_from: int, year_to: int,
                     overwrite: bool = False) -> Path:
     """``carbon-balance attribute``: check the years, validate, then write
     attribution/{from}_{to}/*.tif, tables/attribution.csv, tables/attribution_groups.csv,
-    the figures, study.toml and manifest.json atomically into ``out``.
+    figures/attribution_*.png (:func:`write_figures`), study.toml and manifest.json
+    atomically into ``out``.
 
     Emissions (for the CB change) are those ``run`` would use (the study's inventory,
     gaps filled by ``[emissions] fill``).
@@ -166,7 +193,8 @@ def run_attribution(study_path, out, *, year_from: int, year_to: int,
             log.warning("%s", p)
         units = load_units(study.resolve(u.path), id=u.id, name=u.name, group=u.group,
                            layer=u.layer)
-        progress.plan("attribution", *(["emissions"] if study.emissions else []), "tables")
+        progress.plan("attribution", *(["emissions"] if study.emissions else []), "tables",
+                      "figures")
         with atomic_output(out, overwrite=overwrite, study=study) as folder:
             shutil.copyfile(study.source, folder / "study.toml")
             with dask_client(workers, scheduler) as client:
@@ -177,8 +205,10 @@ def run_attribution(study_path, out, *, year_from: int, year_to: int,
                 with progress.stage("emissions"):
                     emissions = estimate_emissions(study, list(units.unit_id), workers=workers)
             with progress.stage("tables"):
-                write_tables(study, folder, year_from, year_to, files, units=units,
-                             emissions=emissions)
+                t, g = write_tables(study, folder, year_from, year_to, files, units=units,
+                                    emissions=emissions)
+            with progress.stage("figures"):
+                write_figures(folder, t, g, units, study)
             params = study.model_dump(mode="json")
             params["attribution"] = {"from_year": year_from, "to_year": year_to}
             write_manifest(folder, command="attribute", parameters=params,

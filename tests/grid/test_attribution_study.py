@@ -103,6 +103,9 @@ def test_all_inputs_differ_tables_add_up_and_match_the_cs_of_each_year(tmp_path)
     for layer in ("nep_change", "interaction", *DRIVERS):
         assert (out / "attribution" / "2005_2020" / f"{layer}.tif").exists()
     assert (out / "manifest.json").exists()
+    for name in ("attribution_waterfall.png", "attribution_dominant_driver.png",
+                 "attribution_dominant_driver.svg"):
+        assert (out / "figures" / name).exists(), name
 
 
 @pytest.mark.parametrize("years, match", [((2005, 2005), "same year"),

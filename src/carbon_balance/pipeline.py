@@ -156,20 +156,21 @@ def _run_study(study_path, out, *, workers, scheduler, report, overwrite,
                                        attribution=len(study.study.years) > 1))
     with atomic_output(out, overwrite=overwrite, study=study) as folder:
         shutil.copyfile(study_path, folder / "study.toml")
+        # one scheduler for both grid passes (a second LocalCluster would cost its start-up)
         with dask_client(workers, scheduler) as client:
             grids = write_grids(study, folder, client=client, progress=True)
-        from .qgis_styles import write_grid_styles
+            from .qgis_styles import write_grid_styles
 
-        write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
-        if netcdf:
-            with progress.stage("CF cube"):
-                _write_cube(study, folder)
-        vegetated = vegetated_masks(study)
-        account_study(study, folder, grids, vegetated=vegetated,
-                      workers=None if workers is None else workers, backtest_methods=methods)
-        write_trends(study, folder, grids)   # >= 8 years: grids/trends/, tables/trends.csv
-        with dask_client(workers, scheduler) as client:   # first -> last year
-            attribute_into(study, folder, units=study_units(study), client=client)
+            write_grid_styles(folder)   # nep.qml beside each nep.tif, one scale for all years
+            if netcdf:
+                with progress.stage("CF cube"):
+                    _write_cube(study, folder)
+            vegetated = vegetated_masks(study)
+            account_study(study, folder, grids, vegetated=vegetated,
+                          workers=None if workers is None else workers,
+                          backtest_methods=methods)
+            write_trends(study, folder, grids)   # >= 8 years: grids/trends/, trends.csv
+            attribute_into(study, folder, units=study_units(study), client=client)  # first -> last
         parameters = study.model_dump(mode="json")
         if uncertainty_draws:
             log.info("uncertainty: %d Monte Carlo draws", uncertainty_draws)

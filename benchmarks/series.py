@@ -184,9 +184,9 @@ def main(argv=None):
                          f"{o[2]:.2f} GiB |")
         lines += [f"| **median** | | | **{_band(wall)}** | **{_band(cpu)}** | "
                   f"memory (s)/(o) {_band(mem)} | |", "",
-                  f"Context: each one-year run pays the start-up once, "
-                  f"`carbon-balance --version` {start:.1f} s wall (median of 5), so (o) pays "
-                  f"about {args.years * start:.0f} s of start-up that (s) pays once; one "
+                  f"Context: each one-year run pays a command's fixed cost once; its smallest "
+                  f"part, `carbon-balance --version` (interpreter and CLI import only), "
+                  f"takes {start:.1f} s wall (median of 5); one "
                   f"one-year run took {one[0]:.1f} s wall / {one[1]:.1f} s CPU afterwards. "
                   f"{attribution}.", ""]
         section = "\n".join(lines)

@@ -82,9 +82,12 @@ def run_demo(out: str | Path = "results", *, overwrite: bool = True,
     ``carbon-balance run``.
     """
     years = demo_years(years)
+    from ..analysis.trend_outputs import has_trends
     from ..pipeline import run_study  # the pipeline is heavy; import only when running
 
-    progress.plan("demo inputs", *progress.run_stages(report=True, uncertainty=True, netcdf=False))
+    progress.plan("demo inputs", *progress.run_stages(report=True, uncertainty=True, netcdf=False,
+                                                      trends=has_trends(years),
+                                                      attribution=len(years) > 1))
     with progress.stage("demo inputs"):
         study = demo_inputs(inputs, years=years)
     run_study(study, out, report=True, overwrite=overwrite,

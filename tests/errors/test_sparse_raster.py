@@ -38,8 +38,7 @@ def test_sparse_temperature_with_data_over_the_study_area_runs(tmp_path):
         dst.write((season[:, None, None] * np.ones((12, win.height, win.width))).astype(
             np.float32), window=win)
     assert path.stat().st_size < 20e6
-    # one chunk: each warped read of this file costs seconds under the command's GDAL
-    # block cache setting (measured: docs/bad-input.md), the test need not repeat it
+    # one chunk: one warped read of the huge file per pass
     study.write_text(study.read_text().replace("chunk_size = 16", "chunk_size = 64"))
     res = cli("nep", study, "--out", tmp_path / "out", timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -88,7 +88,12 @@ GDAL_CACHE_MB = 128
 def gdal_block_cache():
     """Context manager: GDAL's block cache of :data:`GDAL_CACHE_MB` for one command
     (``rasterio.Env``, undone on exit; nothing is set at import). GDAL sizes its cache at
-    the first read of the process, so a command enters it before reading anything."""
+    the first read of the process, so a command enters it before reading anything.
+
+    rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes (rasterio's
+    own example: ``GDAL_CACHEMAX=128000000``): a bare 128 was a 128-byte cache, and every
+    warped read decoded its source blocks again and again (about 10 times slower,
+    benchmarks/RESULTS.md, "Issue 15")."""
     import rasterio
 
-    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20)

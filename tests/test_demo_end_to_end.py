@@ -15,7 +15,7 @@ from carbon_balance.pipeline import run_study
 from units_table_checks import assert_units_table_recomputable
 
 SECTIONS = ("data", "nep", "budgets", "indicators", "zoning", "changes", "spatial",
-            "uncertainty")
+            "attribution", "uncertainty")
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,37 @@ def test_outputs_open_ready_in_qgis(demo_out):
     assert "units" in set(styles["f_table_name"])
     units = pyogrio.read_dataframe(demo_out / "units.gpkg", layer="units")
     assert len(units) == 31 * 4 and sorted(units["year"].unique()) == [2005, 2010, 2015, 2020]
+
+
+def test_run_attribution_agrees_with_the_units_table(demo_out):
+    """`run` attributes first -> last year (2005 -> 2020) with the run's pooled bounds, so
+    the CS change is the difference of units.csv's CS, and CB change = CE change - CS
+    change that of its cb_t."""
+    t = pd.read_csv(demo_out / "tables" / "attribution.csv", dtype={"unit_id": str})
+    u = pd.read_csv(demo_out / "tables" / "units.csv", dtype={"unit_id": str})
+    cs = u.pivot(index="unit_id", columns="year", values="cs_t_c").loc[t.unit_id]
+    cb = u.pivot(index="unit_id", columns="year", values="cb_t").loc[t.unit_id]
+    assert len(t) == 31 and (t.from_year == 2005).all() and (t.to_year == 2020).all()
+    np.testing.assert_allclose(t.cs_change_t_c, (cs[2020] - cs[2005]).to_numpy(), rtol=1e-5,
+                               atol=1e-3)
+    np.testing.assert_allclose(t.cs_from_t_c, cs[2005].to_numpy(), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(t.cb_change_t, (cb[2020] - cb[2005]).to_numpy(), rtol=1e-5,
+                               atol=1e-2)
+    # the parts add up to the change
+    parts = t[["ndvi_t_c", "temperature_t_c", "precipitation_t_c", "radiation_t_c",
+               "land_cover_t_c", "interaction_t_c"]].sum(axis=1)
+    np.testing.assert_allclose(parts, t.cs_change_t_c, rtol=1e-6, atol=1e-3)
+    g = pd.read_csv(demo_out / "tables" / "attribution_groups.csv")
+    region = g[g.level == "region"].iloc[0]
+    assert region.cs_change_t_c == pytest.approx(t.cs_change_t_c.sum())
+
+
+def test_report_shows_what_drove_the_change(demo_out):
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    assert "What drove the change" in html and 'href="#attribution"' in html
+    assert "CS change [t C]" in html and "Land cover [t C]" in html
+    section = html.split('<section id="attribution">')[1].split("</section>")[0]
+    assert "enerated" in section
+    for stem in ("attribution_waterfall", "attribution_dominant_driver"):
+        assert (demo_out / "figures" / f"{stem}.png").exists()
+        assert stem in section

@@ -126,7 +126,7 @@ def test_the_gdp_gap_of_the_source_is_estimated_and_flagged(decade):
         assert not bool(gdp.loc[(adcode, 2016)].gdp_estimated)
 
 
-@pytest.mark.slow   # 4 min at load 5 on 2 cores (2 min CPU): ARIMA fits, zonal sums, spatial
+@pytest.mark.long   # 4 min at load 5 on 2 cores (2 min CPU): ARIMA fits, zonal sums, spatial
 def test_an_eight_year_demo_runs_end_to_end(tmp_path):
     """2008-2015 on the 0.1 deg grid, without the report and the Monte Carlo."""
     from carbon_balance.pipeline import run_study

@@ -28,7 +28,7 @@ def _sparse(path, dtype, nodata):
     return path
 
 
-@pytest.mark.slow   # ~60 s on the shared machine: warped reads of the huge file
+@pytest.mark.long   # ~60 s on the shared machine: warped reads of the huge file
 def test_sparse_temperature_with_data_over_the_study_area_runs(tmp_path):
     study = full_study(tmp_path / "s")
     path = _sparse(study.parent / "climate/tmp_2005.tif", "float32", -9999)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from functools import partial
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def _codes(veg_spec, rows, cols) -> tuple[np.ndarray, np.ndarray | None]:
     return codes, (read_raw(veg_spec, rows, cols) if (codes == -1).any() else None)
 
 
+#: Serialises :meth:`UnitFootprint.mask` (its warnings filter is process-wide).
+_MASK_LOCK = threading.Lock()
+
+
 class UnitFootprint:
     """The cells of the study grid that lie at least partly inside a unit.
 
@@ -76,10 +81,12 @@ class UnitFootprint:
 
         from rasterio.errors import NotGeoreferencedWarning
 
-        with warnings.catch_warnings():
-            # rasterio's in-memory target warns "no geotransform" when rasterize runs in a
-            # worker thread, before the window transform given here is set on it; the mask
-            # uses that transform (tests/grid/test_pooled_bounds.py checks cell edges)
+        # rasterio's in-memory target warns "no geotransform" when rasterize runs in a
+        # worker thread, before the window transform given here is set on it; the mask
+        # uses that transform (tests/grid/test_pooled_bounds.py checks cell edges). The
+        # lock: catch_warnings swaps the process's filter list, so two chunks' masks at once
+        # restored each other's and the warning reached `--quiet` (seen in CI).
+        with _MASK_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             return rasterize(((g, 1) for g in self.geometries), out_shape=shape,
                              transform=wt, fill=0, dtype="uint8", all_touched=True).astype(bool)
